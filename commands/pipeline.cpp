@@ -1,0 +1,280 @@
+#include "commands/pipeline.hpp"
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace fieldledger::commands {
+
+using namespace fieldledger::domain;
+
+namespace {
+
+struct queued {
+  command cmd;
+  command_meta meta;
+  command_callback done;
+};
+
+// The customer a command is decided against, or not_found for an unknown contact.
+result<customer_id> target_customer(const command& cmd, const write_model& model) {
+  struct visitor {
+    const write_model& model;
+    result<customer_id> contact_owner(const contact_id& id) const {
+      if (auto owner = model.owner_of(id.get())) return *owner;
+      return fail(errc::not_found, "no contact " + id.get());
+    }
+    result<customer_id> operator()(const register_customer&) const { return customer_id{}; }
+    result<customer_id> operator()(const change_customer& c) const { return c.id; }
+    result<customer_id> operator()(const deactivate_customer& c) const { return c.id; }
+    result<customer_id> operator()(const reactivate_customer& c) const { return c.id; }
+    result<customer_id> operator()(const archive_customer& c) const { return c.id; }
+    result<customer_id> operator()(const add_contact& c) const { return c.customer; }
+    result<customer_id> operator()(const change_contact& c) const { return contact_owner(c.id); }
+    result<customer_id> operator()(const remove_contact& c) const { return contact_owner(c.id); }
+    result<customer_id> operator()(const make_primary_contact& c) const {
+      return contact_owner(c.id);
+    }
+  };
+  return std::visit(visitor{model}, cmd);
+}
+
+// The entity a command addresses (for the answer to a command that changed nothing).
+std::string addressed_entity(const command& cmd) {
+  return std::visit(
+      [](const auto& c) -> std::string {
+        using t = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<t, register_customer>) {
+          return {};
+        } else if constexpr (std::is_same_v<t, add_contact>) {
+          return c.customer.get();
+        } else {
+          return c.id.get();
+        }
+      },
+      cmd);
+}
+
+command_outcome unchanged_outcome(const command& cmd, const customer_state& state,
+                                  std::optional<log_position> last) {
+  const std::string entity = addressed_entity(cmd);
+  entity_version version = state.version;
+  if (const auto* c = state.find_contact(entity)) version = c->version;
+  return make_outcome(state, entity, version, last, false);
+}
+
+}  // namespace
+
+struct pipeline::impl {
+  event_log& log;
+  write_model& model;
+  pipeline_options options;
+
+  std::mutex mu;
+  std::condition_variable wake;
+  std::deque<queued> queue;
+  bool running = false;
+  bool stopping = false;
+  std::thread thread;
+
+  // One command of the batch being processed.
+  struct item {
+    queued q;
+    std::size_t first_event = 0, event_count = 0;
+    std::optional<result<command_outcome>> answer;  // set when decided without events
+    std::string replay_slot;                         // answered by a duplicate key of this batch
+  };
+
+  impl(event_log& l, write_model& m, pipeline_options o) : log(l), model(m), options(o) {}
+
+  void run() {
+    std::vector<queued> taken;
+    for (;;) {
+      {
+        std::unique_lock lock(mu);
+        wake.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty() && stopping) return;
+        const auto n = std::min(queue.size(), options.max_batch);
+        taken.clear();
+        for (std::size_t i = 0; i < n; ++i) {
+          taken.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+      }
+      process(taken);
+    }
+  }
+
+  void stamp(std::vector<event>& events, const command_meta& meta) {
+    const std::string time = now_rfc3339();
+    const std::string correlation = new_id();
+    for (auto& e : events) {
+      e.id = new_id();
+      e.time = time;
+      e.actor = meta.actor;
+      e.correlation_id = correlation;
+      e.idempotency_key = meta.idempotency_key;
+      e.request_digest = meta.idempotency_key.empty() ? std::string() : meta.request_digest;
+    }
+  }
+
+  // Decides one command against the model (which already holds this batch's earlier events).
+  void decide_one(item& it, std::vector<event>& batch_events,
+                  std::unordered_map<std::string, std::size_t>& keys_in_batch, std::size_t index) {
+    const auto& meta = it.q.meta;
+    if (!meta.idempotency_key.empty()) {
+      const std::string slot = meta.actor + '\n' + meta.idempotency_key;
+      if (const auto* rec = model.idempotency(meta.actor, meta.idempotency_key)) {
+        if (rec->request_digest != meta.request_digest) {
+          it.answer = fail(errc::idempotency_mismatch,
+                           "Idempotency-Key was already used with a different request. Hint: "
+                           "use a new key for a new request.");
+        } else {
+          it.answer = rec->outcome;
+        }
+        return;
+      }
+      if (keys_in_batch.contains(slot)) {
+        it.replay_slot = slot;  // answered after the append, from the first one's record
+        return;
+      }
+      keys_in_batch.emplace(slot, index);
+    }
+    auto target = target_customer(it.q.cmd, model);
+    if (!target) {
+      it.answer = std::unexpected(target.error());
+      return;
+    }
+    const customer_state& state = model.customer(*target);
+    auto events = decide(state, it.q.cmd, model);
+    if (!events) {
+      it.answer = std::unexpected(events.error());
+      return;
+    }
+    if (events->empty()) {
+      it.answer = unchanged_outcome(it.q.cmd, state, model.last_position(*target));
+      return;
+    }
+    stamp(*events, meta);
+    it.first_event = batch_events.size();
+    it.event_count = events->size();
+    for (auto& e : *events) {
+      model.evolve(e);
+      batch_events.push_back(std::move(e));
+    }
+  }
+
+  void process(std::vector<queued>& taken) {
+    std::vector<item> items;
+    items.reserve(taken.size());
+    for (auto& q : taken) items.push_back(item{std::move(q)});
+    std::vector<event> events;
+    std::unordered_map<std::string, std::size_t> keys_in_batch;
+    for (std::size_t i = 0; i < items.size(); ++i) decide_one(items[i], events, keys_in_batch, i);
+
+    if (!events.empty()) {
+      auto positions = log.append(events);
+      if (!positions) {
+        fail_batch(items, positions.error());
+        return;
+      }
+      for (std::size_t i = 0; i < events.size(); ++i) model.settle(events[i], (*positions)[i]);
+      for (auto& it : items) {
+        if (it.event_count == 0) continue;
+        const auto& last = events[it.first_event + it.event_count - 1];
+        const auto& first = events[it.first_event];
+        const bool created = first.type == event_types::customer_registered ||
+                             first.type == event_types::contact_added;
+        it.answer = make_outcome(model.customer(last.customer), last.entity_id, last.version,
+                                 (*positions)[it.first_event + it.event_count - 1], created);
+      }
+    }
+    for (auto& it : items) {
+      if (!it.replay_slot.empty()) {
+        const auto nl = it.replay_slot.find('\n');
+        const auto* rec = model.idempotency(std::string_view(it.replay_slot).substr(0, nl),
+                                            std::string_view(it.replay_slot).substr(nl + 1));
+        if (rec == nullptr) {
+          // The first command with this key failed or changed nothing, so there is no answer
+          // to replay; the client's retry is decided anew.
+          it.answer = fail(errc::unavailable,
+                           "a request with the same Idempotency-Key was in flight; retry it");
+        } else if (rec->request_digest != it.q.meta.request_digest) {
+          it.answer = fail(errc::idempotency_mismatch,
+                           "Idempotency-Key was already used with a different request. Hint: "
+                           "use a new key for a new request.");
+        } else {
+          it.answer = rec->outcome;
+        }
+      }
+      it.q.done(std::move(*it.answer));
+    }
+  }
+
+  // The append failed: nothing of the batch is in the log, so the model goes back to what the
+  // log holds, and every command that was waiting on the append gets the error.
+  void fail_batch(std::vector<item>& items, const error& why) {
+    if (auto restored = model.restore(log); !restored) {
+      std::fprintf(stderr, "fieldledger: restoring the write model failed: %s\n",
+                   restored.error().detail.c_str());
+    }
+    error answer = why;
+    if (answer.code != errc::unavailable) answer.code = errc::unavailable;
+    answer.detail = "the event log did not accept the append: " + why.detail;
+    for (auto& it : items) {
+      if (it.event_count > 0 || !it.replay_slot.empty()) {
+        it.q.done(std::unexpected(answer));
+      } else {
+        it.q.done(std::move(*it.answer));
+      }
+    }
+  }
+};
+
+pipeline::pipeline(event_log& log, write_model& model, pipeline_options options)
+    : impl_(std::make_unique<impl>(log, model, options)) {}
+
+pipeline::~pipeline() { stop(); }
+
+void pipeline::start() {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->running) return;
+  impl_->running = true;
+  impl_->stopping = false;
+  impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+void pipeline::stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->running) return;
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  std::lock_guard lock(impl_->mu);
+  impl_->running = false;
+}
+
+void pipeline::submit(command cmd, command_meta meta, command_callback done) {
+  {
+    std::unique_lock lock(impl_->mu);
+    if (!impl_->running || impl_->stopping) {
+      lock.unlock();
+      done(fail(errc::unavailable, "the server is shutting down or not ready"));
+      return;
+    }
+    if (impl_->queue.size() >= impl_->options.max_queue) {
+      lock.unlock();
+      done(fail(errc::unavailable, "too many commands in flight. Hint: retry after a moment."));
+      return;
+    }
+    impl_->queue.push_back(queued{std::move(cmd), std::move(meta), std::move(done)});
+  }
+  impl_->wake.notify_one();
+}
+
+}  // namespace fieldledger::commands

@@ -1,0 +1,161 @@
+#include "commands/write_model.hpp"
+
+#include <charconv>
+#include <cstdio>
+
+namespace fieldledger::commands {
+
+using namespace fieldledger::domain;
+
+namespace {
+
+constexpr std::size_t k_restore_batch = 4096;
+
+bool creates_entity(std::string_view type) {
+  return type == event_types::customer_registered || type == event_types::contact_added;
+}
+
+std::string idempotency_slot(std::string_view actor, std::string_view key) {
+  std::string slot(actor);
+  slot.push_back('\n');
+  slot.append(key);
+  return slot;
+}
+
+std::int64_t number_value(std::string_view number) {
+  std::int64_t n = 0;
+  if (number.size() > 2) std::from_chars(number.data() + 2, number.data() + number.size(), n);
+  return n;
+}
+
+}  // namespace
+
+command_outcome make_outcome(const customer_state& state, const std::string& entity_id,
+                             entity_version version, std::optional<log_position> position,
+                             bool created) {
+  const bool is_customer = entity_id == state.id.get();
+  command_outcome out;
+  out.status = created ? 201 : 200;
+  out.location = (is_customer ? "/v1/customers/" : "/v1/contacts/") + entity_id;
+  out.entity_id = entity_id;
+  out.version = version;
+  out.position = position;
+  object body{{"id", value(entity_id)},
+              {"version", value(version.get())},
+              {"position", position ? value(to_string(*position)) : value()}};
+  if (is_customer) {
+    body.emplace("number", value(state.number));
+  } else {
+    body.emplace("customer_id", value(state.id.get()));
+  }
+  out.body = value(std::move(body));
+  return out;
+}
+
+void write_model::clear() {
+  customers_.clear();
+  owners_.clear();
+  external_ids_.clear();
+  idempotency_.clear();
+  last_number_ = 0;
+  reserved_number_ = 0;
+}
+
+result<void> write_model::restore(event_log& log) {
+  clear();
+  for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
+    log_offset next{0};
+    for (;;) {
+      auto batch = log.read(partition_id{p}, next, k_restore_batch);
+      if (!batch) return std::unexpected(batch.error());
+      if (batch->empty()) break;
+      for (const auto& re : *batch) apply(re);
+      next = log_offset{batch->back().position.offset.get() + 1};
+    }
+  }
+  return {};
+}
+
+void write_model::apply(const recorded_event& re) {
+  evolve(re.e);
+  settle(re.e, re.position);
+}
+
+void write_model::evolve(const event& e) {
+  auto& entry = customers_[e.customer.get()];
+  if (entry.state.id.get().empty()) entry.state.id = e.customer;
+  const std::string old_external(entry.state.fields.string_at("external_id"));
+  domain::evolve(entry.state, e);
+  const std::string new_external(entry.state.fields.string_at("external_id"));
+  if (old_external != new_external) {
+    if (auto it = external_ids_.find(old_external);
+        it != external_ids_.end() && it->second == e.customer.get()) {
+      external_ids_.erase(it);
+    }
+    if (!new_external.empty()) external_ids_[new_external] = e.customer.get();
+  }
+  if (e.type == event_types::contact_added) owners_[e.entity_id] = e.customer.get();
+  if (e.type == event_types::customer_registered) {
+    last_number_ = std::max(last_number_, number_value(entry.state.number));
+  }
+}
+
+void write_model::settle(const event& e, const log_position& pos) {
+  auto& entry = customers_[e.customer.get()];
+  entry.last = pos;
+  if (e.idempotency_key.empty()) return;
+  auto& rec = idempotency_[idempotency_slot(e.actor, e.idempotency_key)];
+  // A command's events share its correlation id; its answer is about its last event, with
+  // the status of its first (201 when that created the entity).
+  const bool first_of_command = rec.correlation_id != e.correlation_id;
+  const bool created = first_of_command ? creates_entity(e.type) : rec.outcome.status == 201;
+  rec.request_digest = e.request_digest;
+  rec.correlation_id = e.correlation_id;
+  rec.outcome = make_outcome(entry.state, e.entity_id, e.version, pos, created);
+  rec.outcome.replayed = true;
+}
+
+std::optional<customer_id> write_model::owner_of(std::string_view contact_id) const {
+  auto it = owners_.find(std::string(contact_id));
+  if (it == owners_.end()) return std::nullopt;
+  return customer_id{it->second};
+}
+
+const customer_state& write_model::customer(const customer_id& id) const {
+  static const customer_state k_empty{};
+  auto it = customers_.find(id.get());
+  return it == customers_.end() ? k_empty : it->second.state;
+}
+
+std::optional<log_position> write_model::last_position(const customer_id& id) const {
+  auto it = customers_.find(id.get());
+  return it == customers_.end() ? std::nullopt : it->second.last;
+}
+
+const idempotency_record* write_model::idempotency(std::string_view actor,
+                                                   std::string_view key) const {
+  auto it = idempotency_.find(idempotency_slot(actor, key));
+  return it == idempotency_.end() ? nullptr : &it->second;
+}
+
+std::optional<customer_id> write_model::external_id_owner(std::string_view external_id) const {
+  auto it = external_ids_.find(std::string(external_id));
+  if (it == external_ids_.end()) return std::nullopt;
+  return customer_id{it->second};
+}
+
+bool write_model::customer_exists(const customer_id& id) const {
+  auto it = customers_.find(id.get());
+  return it != customers_.end() && it->second.state.exists();
+}
+
+std::string write_model::new_entity_id() { return new_id(); }
+
+std::string write_model::next_customer_number() {
+  reserved_number_ = std::max(reserved_number_, last_number_) + 1;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "C-%06lld", static_cast<long long>(reserved_number_));
+  return buf;
+}
+
+}  // namespace fieldledger::commands

@@ -1,0 +1,67 @@
+#pragma once
+// The write model: the state commands are decided against. Derived from the log only:
+// restore() replays it before commands are accepted; the pipeline applies each durable batch.
+// Owned by the writer thread: not thread-safe.
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "commands/outcome.hpp"
+#include "domain/customer.hpp"
+#include "domain/event_log.hpp"
+
+namespace fieldledger::commands {
+
+struct idempotency_record {
+  std::string request_digest;
+  std::string correlation_id;  // the command that made the record
+  command_outcome outcome;     // its first answer (replayed = true)
+};
+
+class write_model final : public domain::decide_env {
+ public:
+  // Replays every partition of log from the start. Clears what was there.
+  [[nodiscard]] domain::result<void> restore(domain::event_log& log);
+
+  // Applies one durable event (in log order per customer): evolve() then settle().
+  void apply(const domain::recorded_event& re);
+
+  // The two halves of apply(), for the pipeline: evolve() applies an event decided in the
+  // current batch before its position is known, so that later commands of the batch see it;
+  // settle() records the position once the append succeeded.
+  void evolve(const domain::event& e);
+  void settle(const domain::event& e, const domain::log_position& pos);
+
+  // The customer owning a contact, if known.
+  std::optional<domain::customer_id> owner_of(std::string_view contact_id) const;
+  // The state of a customer; an empty state when unknown.
+  const domain::customer_state& customer(const domain::customer_id& id) const;
+  // The latest log position of a customer's events.
+  std::optional<domain::log_position> last_position(const domain::customer_id& id) const;
+
+  const idempotency_record* idempotency(std::string_view actor, std::string_view key) const;
+
+  // decide_env
+  std::optional<domain::customer_id> external_id_owner(std::string_view external_id) const override;
+  bool customer_exists(const domain::customer_id& id) const override;
+  std::string new_entity_id() override;
+  std::string next_customer_number() override;
+
+  std::size_t customer_count() const noexcept { return customers_.size(); }
+
+ private:
+  struct customer_entry {
+    domain::customer_state state;
+    std::optional<domain::log_position> last;
+  };
+  void clear();
+
+  std::unordered_map<std::string, customer_entry> customers_;
+  std::unordered_map<std::string, std::string> owners_;             // contact id -> customer id
+  std::unordered_map<std::string, std::string> external_ids_;       // external id -> customer id
+  std::unordered_map<std::string, idempotency_record> idempotency_;  // actor + '\n' + key
+  std::int64_t last_number_ = 0;      // highest customer number in the model
+  std::int64_t reserved_number_ = 0;  // highest number handed to a decision
+};
+
+}  // namespace fieldledger::commands

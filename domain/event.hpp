@@ -1,0 +1,51 @@
+#pragma once
+// Events: past-tense facts. Their wire form is a CloudEvents 1.0 JSON envelope (infra/event_codec);
+// here they are plain values. Every event of a customer and of what it owns carries that
+// customer's id, which keys the log partition.
+#include <cstdint>
+#include <string>
+
+#include "domain/ids.hpp"
+#include "domain/value.hpp"
+
+namespace fieldledger::domain {
+
+// Event types (CloudEvents "type" is "fieldledger." + these).
+namespace event_types {
+inline constexpr std::string_view customer_registered = "customer.registered";
+inline constexpr std::string_view customer_details_changed = "customer.details-changed";
+inline constexpr std::string_view customer_deactivated = "customer.deactivated";
+inline constexpr std::string_view customer_reactivated = "customer.reactivated";
+inline constexpr std::string_view customer_archived = "customer.archived";
+inline constexpr std::string_view contact_added = "contact.added";
+inline constexpr std::string_view contact_changed = "contact.changed";
+inline constexpr std::string_view contact_removed = "contact.removed";
+inline constexpr std::string_view contact_primary_designated = "contact.primary-designated";
+}  // namespace event_types
+
+inline constexpr int k_current_schema_version = 1;
+
+struct event {
+  std::string id;              // unique, time-sortable (new_id())
+  std::string type;            // one of event_types
+  customer_id customer;        // partition key: the owning customer
+  std::string entity_id;       // the entity the event is about (customer or contact id)
+  std::string subject;         // "customers/{id}" or "customers/{id}/contacts/{cid}"
+  entity_version version;      // the entity's version after this event
+  std::string time;            // RFC 3339 UTC
+  std::string actor;           // API key name that caused it
+  std::string correlation_id;  // the command that caused it (shared by its events)
+  std::string idempotency_key; // as sent by the client, "" if none
+  std::string request_digest;  // hex digest of the request, set with idempotency_key
+  int schema_version = k_current_schema_version;
+  value data;                  // object: the event's payload (see domain/customer.hpp)
+
+  friend bool operator==(const event&, const event&) = default;
+};
+
+struct recorded_event {
+  log_position position;
+  event e;
+};
+
+}  // namespace fieldledger::domain

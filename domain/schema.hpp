@@ -1,0 +1,54 @@
+#pragma once
+// What a valid field value is, declared once per entity as a table of field specs.
+// Request validation (api/) and decisions (decide) both go through validate_fields().
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "domain/error.hpp"
+#include "domain/value.hpp"
+
+namespace fieldledger::domain {
+
+enum class field_kind {
+  string,     // single-line text, no control characters
+  text,       // multi-line text (newlines and tabs allowed)
+  email,      // local@domain.tld
+  url,        // http:// or https:// URL
+  phone,      // digits with + ( ) - . space and x; at least 3 digits
+  id,         // an id made by new_id()
+  integer,    // whole number within [min, max]
+  address,    // {street, city, state, postcode, country (ISO 3166-1 alpha-2), lat, lng}
+  role_list,  // array of distinct contact roles
+  notify,     // {work_orders, quote_approvals, completions, invoices}: booleans
+};
+
+struct field_spec {
+  std::string_view name;
+  field_kind kind;
+  bool required = false;
+  std::size_t max_length = 200;  // for string-like kinds, in bytes
+  std::int64_t min = 0;          // for integer
+  std::int64_t max = 0;          // for integer
+};
+
+// The contact role types of the seed.
+inline constexpr std::string_view k_contact_roles[] = {
+    "site_technical", "billing", "approval_authority", "service_requester", "emergency"};
+
+// Checks a complete field set (an object) against specs:
+// - a member not in specs              -> errc::malformed, field named ("unknown field")
+// - a required member missing or null  -> errc::invalid
+// - a member of the wrong type / value -> errc::invalid, with every bad field listed
+// Null members of optional fields are accepted (they mean "absent").
+// On success returns the object with null members dropped (the normal form that is stored).
+[[nodiscard]] result<value> validate_fields(std::span<const field_spec> specs, const value& fields,
+                                            std::string_view prefix = {});
+
+// Checks that every key of a merge patch names a field (unknown -> errc::malformed).
+[[nodiscard]] result<void> check_patch_keys(std::span<const field_spec> specs, const value& patch);
+
+bool is_valid_email(std::string_view s);
+bool is_valid_country(std::string_view s);  // ISO 3166-1 alpha-2, upper case
+
+}  // namespace fieldledger::domain

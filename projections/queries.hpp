@@ -1,0 +1,63 @@
+#pragma once
+// Queries over the views (never the write model). Documents are returned as JSON text,
+// rendered once by the projections, so a GET is a key lookup.
+//
+// Customer document: {"id","number","status","version", <customer fields>,
+//   "created_at","created_by","modified_at","modified_by",
+//   "primary_contact": {"id","name","title","email","phone","mobile"} | null,
+//   "counts": {"contacts": N}}           (N counts contacts not removed)
+// Contact document: {"id","customer_id","version","primary": bool, <contact fields>,
+//   "created_at","created_by","modified_at","modified_by"}
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/error.hpp"
+#include "domain/ids.hpp"
+#include "projections/view_store.hpp"
+
+namespace fieldledger::projections {
+
+inline constexpr std::size_t k_default_page = 50;
+inline constexpr std::size_t k_max_page = 500;
+
+struct page {
+  std::vector<std::string> items;  // JSON documents
+  std::string next_cursor;         // "" when this is the last page
+};
+
+struct customer_filter {
+  std::string q;       // every word of q prefixes some word of name, dba_name, number, external_id
+  std::string city, industry, type, zone, status;  // exact, case-insensitive; status "" = not archived
+  std::size_t limit = k_default_page;
+  std::string cursor;  // from a previous page's next_cursor
+};
+
+struct contact_filter {
+  std::string q;         // every word prefixes some word of name, email, phone, mobile
+  std::string customer;  // a customer id, or words matched against customer names
+  std::string role;      // one of k_contact_roles
+  std::size_t limit = k_default_page;
+  std::string cursor;
+};
+
+class queries {
+ public:
+  explicit queries(const view_store& store) : store_(store) {}
+
+  [[nodiscard]] domain::result<std::optional<std::string>> customer(const domain::customer_id& id) const;
+  [[nodiscard]] domain::result<std::optional<std::string>> contact(const domain::contact_id& id) const;
+  // not_found when the customer does not exist or has no primary contact (detail says which).
+  [[nodiscard]] domain::result<std::string> primary_contact(const domain::customer_id& id) const;
+  [[nodiscard]] domain::result<page> customers(const customer_filter& f) const;
+  // not_found when the customer does not exist.
+  [[nodiscard]] domain::result<page> contacts_of(const domain::customer_id& id, std::size_t limit,
+                                                 const std::string& cursor) const;
+  [[nodiscard]] domain::result<page> contacts(const contact_filter& f) const;
+
+ private:
+  const view_store& store_;
+};
+
+}  // namespace fieldledger::projections

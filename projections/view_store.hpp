@@ -1,0 +1,43 @@
+#pragma once
+// The view-store port: an ordered key-value store the projections write and queries read.
+// Implementations: projections::memory_view_store (fake) and infra::rocksdb_view_store.
+// One contract suite (tests/projections/view_store_contract) runs over both.
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "domain/error.hpp"
+
+namespace fieldledger::projections {
+
+struct write_op {
+  std::string key;
+  std::optional<std::string> value;  // nullopt: delete the key
+};
+
+class view_store {
+ public:
+  virtual ~view_store() = default;
+
+  // The value at key, nullopt when absent. Thread-safe.
+  [[nodiscard]] virtual domain::result<std::optional<std::string>> get(std::string_view key) const = 0;
+
+  // Calls fn(key, value) for keys starting with prefix, in byte order, beginning after
+  // `after` (exclusive; "" = from the first), until fn returns false. Sees a consistent
+  // snapshot. Thread-safe.
+  using scan_fn = std::function<bool(std::string_view key, std::string_view value)>;
+  [[nodiscard]] virtual domain::result<void> scan(std::string_view prefix, std::string_view after,
+                                                  const scan_fn& fn) const = 0;
+
+  // Applies all ops atomically (all or none). Not durable by itself (no fsync): views are
+  // rebuilt from the log, and a view's checkpoint is written in the same commit as its data.
+  // Thread-safe.
+  [[nodiscard]] virtual domain::result<void> commit(std::span<const write_op> ops) = 0;
+
+  // Removes every key (used by rebuild). Thread-safe.
+  [[nodiscard]] virtual domain::result<void> clear() = 0;
+};
+
+}  // namespace fieldledger::projections
