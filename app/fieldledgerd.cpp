@@ -2,8 +2,8 @@
 // the HTTP API together, and stops them cleanly on SIGINT / SIGTERM.
 #include <utility>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <filesystem>
@@ -76,7 +76,8 @@ int serve(const config& cfg) {
   std::vector<domain::log_position> heads;
   for (std::uint32_t p = 0; p < (*log)->partition_count(); ++p) {
     const auto end = (*log)->end_offset(domain::partition_id{p});
-    if (end.get() > 0) heads.push_back({domain::partition_id{p}, domain::log_offset{end.get() - 1}});
+    if (end.get() > 0)
+      heads.push_back({domain::partition_id{p}, domain::log_offset{end.get() - 1}});
   }
   projections::runner runner(**log, **views, projections::make_views());
   runner.start();

@@ -8,8 +8,8 @@
 namespace fieldledger::commands {
 
 struct command_outcome {
-  int status = 200;                              // 201 when the command created the entity
-  std::string location;                          // "/v1/customers/{id}" or "/v1/contacts/{id}"
+  int status = 200;      // 201 when the command created the entity
+  std::string location;  // "/v1/customers/{id}" or "/v1/contacts/{id}"
   std::string entity_id;
   domain::entity_version version;                // the entity's version after the command
   std::optional<domain::log_position> position;  // of the command's last event, or the

@@ -85,7 +85,7 @@ struct pipeline::impl {
     queued q;
     std::size_t first_event = 0, event_count = 0;
     std::optional<result<command_outcome>> answer;  // set when decided without events
-    std::string replay_slot;                         // answered by a duplicate key of this batch
+    std::string replay_slot;                        // answered by a duplicate key of this batch
   };
 
   impl(event_log& l, write_model& m, pipeline_options o) : log(l), model(m), options(o) {}

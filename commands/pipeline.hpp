@@ -27,8 +27,8 @@ struct command_meta {
 using command_callback = std::function<void(domain::result<command_outcome>)>;
 
 struct pipeline_options {
-  std::size_t max_batch = 1024;  // commands per group commit
-  std::size_t max_queue = 65536; // beyond this, submit answers unavailable at once
+  std::size_t max_batch = 1024;   // commands per group commit
+  std::size_t max_queue = 65536;  // beyond this, submit answers unavailable at once
 };
 
 class pipeline {

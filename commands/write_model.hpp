@@ -57,8 +57,8 @@ class write_model final : public domain::decide_env {
   void clear();
 
   std::unordered_map<std::string, customer_entry> customers_;
-  std::unordered_map<std::string, std::string> owners_;             // contact id -> customer id
-  std::unordered_map<std::string, std::string> external_ids_;       // external id -> customer id
+  std::unordered_map<std::string, std::string> owners_;              // contact id -> customer id
+  std::unordered_map<std::string, std::string> external_ids_;        // external id -> customer id
   std::unordered_map<std::string, idempotency_record> idempotency_;  // actor + '\n' + key
   std::int64_t last_number_ = 0;      // highest customer number in the model
   std::int64_t reserved_number_ = 0;  // highest number handed to a decision

@@ -9,14 +9,14 @@
 namespace fieldledger::domain {
 
 enum class errc {
-  malformed = 1,        // the request cannot be read (bad JSON, unknown field)      -> 400
-  invalid,              // a field is missing or has a bad value                       -> 422
-  not_found,            // no such entity                                              -> 404
-  conflict,             // a uniqueness or state invariant forbids it                  -> 409
-  precondition_failed,  // If-Match does not match the entity's version                -> 412
-  idempotency_mismatch, // Idempotency-Key reused with a different request             -> 422
-  unavailable,          // retryable: the log or a view is not ready / overloaded      -> 503
-  internal,             // a bug or an unexpected storage error                        -> 500
+  malformed = 1,         // the request cannot be read (bad JSON, unknown field)      -> 400
+  invalid,               // a field is missing or has a bad value                       -> 422
+  not_found,             // no such entity                                              -> 404
+  conflict,              // a uniqueness or state invariant forbids it                  -> 409
+  precondition_failed,   // If-Match does not match the entity's version                -> 412
+  idempotency_mismatch,  // Idempotency-Key reused with a different request             -> 422
+  unavailable,           // retryable: the log or a view is not ready / overloaded      -> 503
+  internal,              // a bug or an unexpected storage error                        -> 500
 };
 
 const std::error_category& domain_category() noexcept;
@@ -32,9 +32,9 @@ struct field_error {
 
 struct error {
   errc code = errc::internal;
-  std::string detail;                // one sentence for humans
-  std::vector<field_error> fields;   // field-level details, may be empty
-  std::string conflicting_id;        // for conflicts: the entity that holds the value
+  std::string detail;               // one sentence for humans
+  std::vector<field_error> fields;  // field-level details, may be empty
+  std::string conflicting_id;       // for conflicts: the entity that holds the value
   bool retryable() const noexcept { return code == errc::unavailable; }
 };
 

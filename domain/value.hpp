@@ -42,7 +42,9 @@ struct value {
   // REQUIRES: the matching is_x() holds.
   bool as_bool() const { return std::get<bool>(v); }
   std::int64_t as_int() const { return std::get<std::int64_t>(v); }
-  double as_number() const { return is_int() ? static_cast<double>(as_int()) : std::get<double>(v); }
+  double as_number() const {
+    return is_int() ? static_cast<double>(as_int()) : std::get<double>(v);
+  }
   const std::string& as_string() const { return std::get<std::string>(v); }
   const array& as_array() const { return std::get<array>(v); }
   array& as_array() { return std::get<array>(v); }

@@ -42,7 +42,8 @@ log_offset memory_event_log::end_offset(partition_id p) {
   return log_offset{p.get() < partitions_ ? static_cast<std::int64_t>(data_[p.get()].size()) : 0};
 }
 
-bool memory_event_log::wait_for(partition_id p, log_offset offset, std::chrono::milliseconds timeout) {
+bool memory_event_log::wait_for(partition_id p, log_offset offset,
+                                std::chrono::milliseconds timeout) {
   if (p.get() >= partitions_) return false;
   std::unique_lock lock(mu_);
   const auto ready = [&] {

@@ -13,11 +13,14 @@ class memory_event_log final : public domain::event_log {
   explicit memory_event_log(std::uint32_t partitions = 1);
 
   std::uint32_t partition_count() const noexcept override { return partitions_; }
-  domain::result<std::vector<domain::log_position>> append(std::span<const domain::event> events) override;
-  domain::result<std::vector<domain::recorded_event>> read(domain::partition_id p, domain::log_offset from,
+  domain::result<std::vector<domain::log_position>> append(
+      std::span<const domain::event> events) override;
+  domain::result<std::vector<domain::recorded_event>> read(domain::partition_id p,
+                                                           domain::log_offset from,
                                                            std::size_t max) override;
   domain::log_offset end_offset(domain::partition_id p) override;
-  bool wait_for(domain::partition_id p, domain::log_offset offset, std::chrono::milliseconds timeout) override;
+  bool wait_for(domain::partition_id p, domain::log_offset offset,
+                std::chrono::milliseconds timeout) override;
   void close() override;
 
  private:

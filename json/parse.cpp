@@ -111,12 +111,14 @@ class reader {
 }  // namespace
 
 domain::result<value> parse(std::string_view text, const parse_limits& limits) {
-  if (text.empty()) return domain::fail(errc::malformed, "the body is empty; a JSON document is required");
+  if (text.empty())
+    return domain::fail(errc::malformed, "the body is empty; a JSON document is required");
   simdjson::padded_string padded(text);
   od::parser parser;
   od::document doc;
   if (auto ec = parser.iterate(padded).get(doc); ec != simdjson::SUCCESS) {
-    return domain::fail(errc::malformed, std::string("malformed JSON: ") + simdjson::error_message(ec));
+    return domain::fail(errc::malformed,
+                        std::string("malformed JSON: ") + simdjson::error_message(ec));
   }
   try {
     reader r(padded.data(), limits);
@@ -124,21 +126,26 @@ domain::result<value> parse(std::string_view text, const parse_limits& limits) {
     // A scalar document cannot be taken as a value in simdjson 3; wrap the common case.
     od::json_type t;
     if (auto ec = doc.type().get(t); ec != simdjson::SUCCESS) {
-      return domain::fail(errc::malformed, std::string("malformed JSON: ") + simdjson::error_message(ec));
+      return domain::fail(errc::malformed,
+                          std::string("malformed JSON: ") + simdjson::error_message(ec));
     }
     value out;
     if (t == od::json_type::object || t == od::json_type::array) {
       if (auto ec = doc.get_value().get(root); ec != simdjson::SUCCESS) {
-        return domain::fail(errc::malformed, std::string("malformed JSON: ") + simdjson::error_message(ec));
+        return domain::fail(errc::malformed,
+                            std::string("malformed JSON: ") + simdjson::error_message(ec));
       }
       out = r.read(root, 1);
     } else {
-      return domain::fail(errc::malformed, "malformed JSON: the document must be an object or an array");
+      return domain::fail(errc::malformed,
+                          "malformed JSON: the document must be an object or an array");
     }
     // At the end of the document current_location() fails; anything else is trailing content.
-    if (const char* loc = nullptr; doc.current_location().get(loc) == simdjson::SUCCESS && loc != nullptr) {
-      return domain::fail(errc::malformed, "malformed JSON: unexpected content after the document at byte " +
-                                               std::to_string(loc - padded.data()));
+    if (const char* loc = nullptr;
+        doc.current_location().get(loc) == simdjson::SUCCESS && loc != nullptr) {
+      return domain::fail(errc::malformed,
+                          "malformed JSON: unexpected content after the document at byte " +
+                              std::to_string(loc - padded.data()));
     }
     return out;
   } catch (const parse_error& e) {

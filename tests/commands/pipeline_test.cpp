@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <set>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "infra/faulty_event_log.hpp"
@@ -25,7 +25,8 @@ class counting_log final : public event_log {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));  // an fsync takes time
     return inner_.append(events);
   }
-  result<std::vector<recorded_event>> read(partition_id p, log_offset from, std::size_t max) override {
+  result<std::vector<recorded_event>> read(partition_id p, log_offset from,
+                                           std::size_t max) override {
     return inner_.read(p, from, max);
   }
   log_offset end_offset(partition_id p) override { return inner_.end_offset(p); }
@@ -105,7 +106,8 @@ TEST_F(PipelineTest, NumbersAreUniqueAndIncreasing) {
 TEST_F(PipelineTest, RejectedCommandAppendsNothing) {
   register_acme("BILL-1");
   const auto before = log_size();
-  auto r = run(register_customer{value(object{{"name", value("Other")}, {"external_id", value("BILL-1")}})});
+  auto r = run(
+      register_customer{value(object{{"name", value("Other")}, {"external_id", value("BILL-1")}})});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, errc::conflict);
   EXPECT_EQ(log_size(), before);
@@ -118,8 +120,9 @@ TEST_F(PipelineTest, ConcurrentCommandsShareAppends) {
   for (int i = 0; i < k_commands; ++i) {
     answers.push_back(promises[i].get_future());
     pipeline_.submit(register_customer{value(object{{"name", value("C" + std::to_string(i))}})},
-                     {"tester", "", ""},
-                     [&promises, i](result<command_outcome> r) { promises[i].set_value(std::move(r)); });
+                     {"tester", "", ""}, [&promises, i](result<command_outcome> r) {
+                       promises[i].set_value(std::move(r));
+                     });
   }
   std::set<std::string> numbers;
   for (auto& a : answers) {
@@ -168,7 +171,8 @@ TEST_F(PipelineTest, IdempotentRetryReturnsFirstAnswerAndAppendsNothing) {
 }
 
 TEST_F(PipelineTest, IdempotencyKeyWithOtherRequestIsRejected) {
-  ASSERT_TRUE(run(register_customer{value(object{{"name", value("Acme")}})}, {"tester", "k", "d1"}));
+  ASSERT_TRUE(
+      run(register_customer{value(object{{"name", value("Acme")}})}, {"tester", "k", "d1"}));
   auto r = run(register_customer{value(object{{"name", value("Other")}})}, {"tester", "k", "d2"});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, errc::idempotency_mismatch);
@@ -190,8 +194,8 @@ TEST_F(PipelineTest, FailedAppendLeavesNothingAndServiceResumes) {
   const auto customer = register_acme("BILL-7");
   const auto size = log_size();
   faulty_.fail_appends(1, errc::unavailable);
-  auto r = run(change_customer{customer_id{customer}, value(object{{"external_id", value("BILL-8")}}),
-                               std::nullopt});
+  auto r = run(change_customer{customer_id{customer},
+                               value(object{{"external_id", value("BILL-8")}}), std::nullopt});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, errc::unavailable);
   EXPECT_EQ(log_size(), size);
@@ -206,8 +210,8 @@ TEST_F(PipelineTest, FailedAppendLeavesNothingAndServiceResumes) {
 TEST_F(PipelineTest, UnchangedPatchAppendsNothingAndAnswersCurrentVersion) {
   const auto customer = register_acme();
   const auto size = log_size();
-  auto r = run(change_customer{customer_id{customer}, value(object{{"name", value("Acme Facilities Ltd")}}),
-                               std::nullopt});
+  auto r = run(change_customer{
+      customer_id{customer}, value(object{{"name", value("Acme Facilities Ltd")}}), std::nullopt});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->version.get(), 1);
   EXPECT_TRUE(r->position.has_value());
