@@ -99,13 +99,19 @@ int serve(const config& cfg) {
     }
     return true;
   };
-  api::server server(api::services{pipeline, queries, runner, *keys, ready}, options);
+  api::server server(api::services{pipeline, queries, runner, **keys, ready}, options);
   const auto bound = server.start();
+  if (!bound) {
+    spdlog::error("{}", bound.error().detail);
+    pipeline.stop();
+    runner.stop();
+    return 1;
+  }
   spdlog::info("fieldledgerd listening on http://{}:{} (data in {}, embedded log, {} partitions)",
-               host, bound, cfg.data, cfg.partitions);
+               host, *bound, cfg.data, cfg.partitions);
   spdlog::info("admin API key: {} (send it as 'Authorization: Bearer <key>')",
-               keys->admin_key_path().empty() ? std::string("from FIELDLEDGER_ADMIN_KEY")
-                                              : "written to " + keys->admin_key_path());
+               (*keys)->admin_key_path().empty() ? std::string("from FIELDLEDGER_ADMIN_KEY")
+                                              : "written to " + (*keys)->admin_key_path());
 
   sigset_t signals;
   sigemptyset(&signals);

@@ -1,0 +1,476 @@
+#include "api/handler.hpp"
+
+#include <algorithm>
+#include <array>
+#include <memory>
+
+#include "api/problem.hpp"
+#include "api/request_parts.hpp"
+#include "json/parse.hpp"
+
+namespace fieldledger::api {
+
+using namespace fieldledger::domain;
+using commands::command_outcome;
+
+namespace {
+
+// ---- responses -------------------------------------------------------------------------------
+
+response json_response(const request& req, http::status status, std::string body) {
+  response res{status, req.version()};
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+// A stored document, with its version as ETag.
+response document_response(const request& req, std::string doc) {
+  auto res = json_response(req, http::status::ok, std::move(doc));
+  if (auto v = json::parse(res.body()); v) {
+    if (const value* version = v->find("version"); version != nullptr && version->is_int()) {
+      res.set(http::field::etag, etag(version->as_int()));
+    }
+  }
+  return res;
+}
+
+response page_response(const request& req, const projections::page& p) {
+  std::string body = "{\"items\":[";
+  for (std::size_t i = 0; i < p.items.size(); ++i) {
+    if (i > 0) body += ',';
+    body += p.items[i];
+  }
+  body += "],\"next_cursor\":";
+  if (p.next_cursor.empty()) {
+    body += "null";
+  } else {
+    write_json_string(p.next_cursor, body);
+  }
+  body += '}';
+  return json_response(req, http::status::ok, std::move(body));
+}
+
+response outcome_response(unsigned version, bool keep_alive, const command_outcome& o) {
+  response res{static_cast<http::status>(o.status), version};
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(keep_alive);
+  if (o.status == 201) res.set(http::field::location, o.location);
+  res.set(http::field::etag, etag(o.version.get()));
+  if (o.replayed) res.set("Idempotent-Replayed", "true");
+  res.body() = to_json(o.body);
+  res.prepare_payload();
+  return res;
+}
+
+// ---- routes ----------------------------------------------------------------------------------
+
+enum class route_id {
+  healthz, readyz, customers, customer, customer_deactivate, customer_reactivate,
+  customer_contacts, customer_primary_contact, contacts, contact, contact_make_primary,
+};
+
+struct route {
+  route_id id;
+  std::array<std::string_view, 4> pattern;  // "*" matches an id segment; "" ends the pattern
+  std::initializer_list<http::verb> methods;
+};
+
+const route k_routes[] = {
+    {route_id::healthz, {"healthz"}, {http::verb::get}},
+    {route_id::readyz, {"readyz"}, {http::verb::get}},
+    {route_id::customers, {"v1", "customers"}, {http::verb::get, http::verb::post}},
+    {route_id::customer, {"v1", "customers", "*"},
+     {http::verb::get, http::verb::patch, http::verb::delete_}},
+    {route_id::customer_deactivate, {"v1", "customers", "*", "deactivate"}, {http::verb::post}},
+    {route_id::customer_reactivate, {"v1", "customers", "*", "reactivate"}, {http::verb::post}},
+    {route_id::customer_contacts, {"v1", "customers", "*", "contacts"},
+     {http::verb::get, http::verb::post}},
+    {route_id::customer_primary_contact, {"v1", "customers", "*", "primary-contact"},
+     {http::verb::get}},
+    {route_id::contacts, {"v1", "contacts"}, {http::verb::get}},
+    {route_id::contact, {"v1", "contacts", "*"},
+     {http::verb::get, http::verb::patch, http::verb::delete_}},
+    {route_id::contact_make_primary, {"v1", "contacts", "*", "make-primary"}, {http::verb::post}},
+};
+
+const route* match(const std::vector<std::string>& segments) {
+  for (const auto& r : k_routes) {
+    std::size_t n = 0;
+    while (n < r.pattern.size() && !r.pattern[n].empty()) ++n;
+    if (n != segments.size()) continue;
+    bool ok = true;
+    for (std::size_t i = 0; i < n && ok; ++i) ok = r.pattern[i] == "*" || r.pattern[i] == segments[i];
+    if (ok) return &r;
+  }
+  return nullptr;
+}
+
+std::string allow_header(const route& r) {
+  std::string out;
+  for (auto m : r.methods) {
+    if (!out.empty()) out += ", ";
+    out += std::string(http::to_string(m));
+  }
+  return out;
+}
+
+bool media_type_is(std::string_view header, std::string_view type) {
+  const auto semi = header.find(';');
+  auto t = header.substr(0, semi);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  if (t.size() != type.size()) return false;
+  return std::equal(t.begin(), t.end(), type.begin(),
+                    [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+}
+
+// True when Accept (absent = anything) admits JSON answers.
+bool accepts_json(const request& req) {
+  const auto it = req.find(http::field::accept);
+  if (it == req.end()) return true;
+  std::string_view accept(it->value().data(), it->value().size());
+  while (!accept.empty()) {
+    const auto comma = accept.find(',');
+    auto item = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    for (auto t : {"*/*", "application/*", "application/json", "application/problem+json"}) {
+      if (media_type_is(item, t)) return true;
+    }
+  }
+  return false;
+}
+
+// True when the body (if any) is of a media type commands read.
+bool command_media_type_ok(const request& req) {
+  if (req.body().empty()) return true;
+  const auto ct = req.find(http::field::content_type);
+  if (ct == req.end()) return false;
+  const std::string_view type(ct->value().data(), ct->value().size());
+  return media_type_is(type, "application/json") ||
+         (req.method() == http::verb::patch && media_type_is(type, "application/merge-patch+json"));
+}
+
+// The command half of a request: actor and Idempotency-Key.
+result<commands::command_meta> command_meta_of(const request& req, const principal& who) {
+  commands::command_meta meta;
+  meta.actor = who.name;
+  if (const auto it = req.find("Idempotency-Key"); it != req.end()) {
+    const std::string_view key(it->value().data(), it->value().size());
+    const bool printable = std::ranges::all_of(key, [](char c) { return c > 0x20 && c < 0x7f; });
+    if (key.empty() || key.size() > 255 || !printable) {
+      return fail(errc::malformed, "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                  {{"Idempotency-Key", "1 to 255 visible ASCII characters"}});
+    }
+    meta.idempotency_key = key;
+    meta.request_digest = request_digest(req);
+  }
+  return meta;
+}
+
+// One request being answered: what the routes need, shared with asynchronous completions.
+struct exchange {
+  const services& s;
+  const handler_options& o;
+  request req;
+  responder respond;
+  target t;
+  principal who;
+
+  void fail_with(const error& e) { respond(problem(req, e)); }
+
+  // Runs query once the views have applied the request's X-Min-Position (if any).
+  void query(std::function<response(const request&)> run) {
+    auto pos = min_position(req, t);
+    if (!pos) return fail_with(pos.error());
+    if (!*pos) return respond(run(req));
+    if ((*pos)->partition.get() >= s.runner.applied().size()) {
+      return fail_with(error{errc::malformed, "the position names no partition of this log",
+                             {{"X-Min-Position", "unknown partition"}}, {}});
+    }
+    auto shared = std::make_shared<request>(std::move(req));
+    auto respond_to = respond;
+    s.runner.when_applied(
+        **pos, std::chrono::steady_clock::now() + o.min_position_wait,
+        [shared, respond_to, run = std::move(run)](bool applied) {
+          if (applied) return respond_to(run(*shared));
+          respond_to(problem(*shared, error{errc::unavailable,
+                                            "the views have not applied the requested position "
+                                            "yet. Hint: retry after Retry-After seconds.",
+                                            {},
+                                            {}}));
+        });
+  }
+
+  void command(command cmd) {
+    auto meta = command_meta_of(req, who);
+    if (!meta) return fail_with(meta.error());
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    auto shared = std::make_shared<request>(std::move(req));
+    s.pipeline.submit(std::move(cmd), std::move(*meta),
+                      [shared, version, keep_alive, respond = respond](result<command_outcome> r) {
+                        if (!r) return respond(problem(*shared, r.error()));
+                        respond(outcome_response(version, keep_alive, *r));
+                      });
+  }
+};
+
+template <typename T>
+bool check(exchange& x, const result<T>& r) {
+  if (r) return true;
+  x.fail_with(r.error());
+  return false;
+}
+
+// ---- customers -------------------------------------------------------------------------------
+
+void customers(exchange& x) {
+  if (x.req.method() == http::verb::post) {
+    if (!check(x, check_params(x.t, {}))) return;
+    auto body = json_body(x.req);
+    if (!check(x, body)) return;
+    return x.command(register_customer{std::move(*body)});
+  }
+  if (!check(x, check_params(x.t, {"q", "city", "industry", "type", "zone", "status", "limit",
+                                    "cursor", "min_position"})))
+    return;
+  projections::customer_filter f;
+  const auto get = [&](std::string_view k) {
+    const auto it = x.t.query.find(k);
+    return it == x.t.query.end() ? std::string{} : it->second;
+  };
+  f.q = get("q");
+  f.city = get("city");
+  f.industry = get("industry");
+  f.type = get("type");
+  f.zone = get("zone");
+  f.status = get("status");
+  f.cursor = get("cursor");
+  if (!f.status.empty() && f.status != k_status_active && f.status != k_status_inactive &&
+      f.status != k_status_archived) {
+    return x.fail_with(error{errc::invalid, "unknown status filter",
+                             {{"status", "one of active, inactive, archived"}}, {}});
+  }
+  auto limit = page_limit(x.t);
+  if (!check(x, limit)) return;
+  f.limit = *limit;
+  const auto& q = x.s.queries;
+  x.query([&q, f](const request& req) {
+    auto p = q.customers(f);
+    return p ? page_response(req, *p) : problem(req, p.error());
+  });
+}
+
+void customer(exchange& x, const std::string& id) {
+  const customer_id cid{id};
+  if (x.req.method() == http::verb::get) {
+    if (!check(x, check_params(x.t, {"min_position"}))) return;
+    const auto& q = x.s.queries;
+    return x.query([&q, cid](const request& req) {
+      auto doc = q.customer(cid);
+      if (!doc) return problem(req, doc.error());
+      if (!*doc) return problem(req, error{errc::not_found, "no customer with id \"" + cid.get() + "\"", {}, {}});
+      return document_response(req, std::move(**doc));
+    });
+  }
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  if (x.req.method() == http::verb::delete_) return x.command(archive_customer{cid, *match});
+  auto patch = json_body(x.req);
+  if (!check(x, patch)) return;
+  x.command(change_customer{cid, std::move(*patch), *match});
+}
+
+void customer_status(exchange& x, const std::string& id, bool activate) {
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  const customer_id cid{id};
+  if (activate) return x.command(reactivate_customer{cid, *match});
+  x.command(deactivate_customer{cid, *match});
+}
+
+void customer_contacts(exchange& x, const std::string& id) {
+  const customer_id cid{id};
+  if (x.req.method() == http::verb::post) {
+    if (!check(x, check_params(x.t, {}))) return;
+    auto body = json_body(x.req);
+    if (!check(x, body)) return;
+    return x.command(add_contact{cid, std::move(*body)});
+  }
+  if (!check(x, check_params(x.t, {"limit", "cursor", "min_position"}))) return;
+  auto limit = page_limit(x.t);
+  if (!check(x, limit)) return;
+  const auto it = x.t.query.find("cursor");
+  std::string cursor = it == x.t.query.end() ? std::string{} : it->second;
+  const auto& q = x.s.queries;
+  x.query([&q, cid, n = *limit, cursor](const request& req) {
+    auto p = q.contacts_of(cid, n, cursor);
+    return p ? page_response(req, *p) : problem(req, p.error());
+  });
+}
+
+void primary_contact(exchange& x, const std::string& id) {
+  if (!check(x, check_params(x.t, {"min_position"}))) return;
+  const auto& q = x.s.queries;
+  x.query([&q, cid = customer_id{id}](const request& req) {
+    auto doc = q.primary_contact(cid);
+    return doc ? document_response(req, std::move(*doc)) : problem(req, doc.error());
+  });
+}
+
+// ---- contacts --------------------------------------------------------------------------------
+
+void contacts(exchange& x) {
+  if (!check(x, check_params(x.t, {"q", "customer", "role", "limit", "cursor", "min_position"})))
+    return;
+  projections::contact_filter f;
+  const auto get = [&](std::string_view k) {
+    const auto it = x.t.query.find(k);
+    return it == x.t.query.end() ? std::string{} : it->second;
+  };
+  f.q = get("q");
+  f.customer = get("customer");
+  f.role = get("role");
+  f.cursor = get("cursor");
+  if (!f.role.empty() && std::ranges::find(k_contact_roles, f.role) == std::end(k_contact_roles)) {
+    std::string list;
+    for (auto r : k_contact_roles) list += (list.empty() ? "" : ", ") + std::string(r);
+    return x.fail_with(error{errc::invalid, "unknown role filter", {{"role", "one of " + list}}, {}});
+  }
+  auto limit = page_limit(x.t);
+  if (!check(x, limit)) return;
+  f.limit = *limit;
+  const auto& q = x.s.queries;
+  x.query([&q, f](const request& req) {
+    auto p = q.contacts(f);
+    return p ? page_response(req, *p) : problem(req, p.error());
+  });
+}
+
+void contact(exchange& x, const std::string& id) {
+  const contact_id cid{id};
+  if (x.req.method() == http::verb::get) {
+    if (!check(x, check_params(x.t, {"min_position"}))) return;
+    const auto& q = x.s.queries;
+    return x.query([&q, cid](const request& req) {
+      auto doc = q.contact(cid);
+      if (!doc) return problem(req, doc.error());
+      if (!*doc) return problem(req, error{errc::not_found, "no contact with id \"" + cid.get() + "\"", {}, {}});
+      return document_response(req, std::move(**doc));
+    });
+  }
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  if (x.req.method() == http::verb::delete_) return x.command(remove_contact{cid, *match});
+  auto patch = json_body(x.req);
+  if (!check(x, patch)) return;
+  x.command(change_contact{cid, std::move(*patch), *match});
+}
+
+void make_primary(exchange& x, const std::string& id) {
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  x.command(make_primary_contact{contact_id{id}, *match});
+}
+
+std::string_view bearer_token(const request& req) {
+  const auto it = req.find(http::field::authorization);
+  if (it == req.end()) return {};
+  std::string_view v(it->value().data(), it->value().size());
+  constexpr std::string_view scheme = "Bearer ";
+  if (v.size() <= scheme.size() || !media_type_is(v.substr(0, scheme.size() - 1), "bearer") ||
+      v[scheme.size() - 1] != ' ') {
+    return {};
+  }
+  return v.substr(scheme.size());
+}
+
+}  // namespace
+
+void handler::handle(request req, responder respond) const {
+  auto t = parse_target(std::string_view(req.target().data(), req.target().size()));
+  if (!t) return respond(problem(req, t.error()));
+  const route* r = match(t->segments);
+  if (r != nullptr && r->id == route_id::healthz && req.method() == http::verb::get) {
+    return respond(json_response(req, http::status::ok, R"({"status":"ok"})"));
+  }
+
+  const auto token = bearer_token(req);
+  const auto who = token.empty() ? std::nullopt : s_.keys.authenticate(token);
+  if (!who) {
+    auto res = problem(req, 401,
+                       token.empty() ? "this route needs an API key. Hint: send 'Authorization: "
+                                       "Bearer <key>'; the admin key is in DATA_DIR/admin.key."
+                                     : "the API key is not valid",
+                       {{"Authorization", token.empty() ? "missing" : "unknown key"}});
+    res.set(http::field::www_authenticate, "Bearer realm=\"fieldledger\"");
+    return respond(std::move(res));
+  }
+  if (r == nullptr) {
+    return respond(problem(req, error{errc::not_found,
+                                      "no route for " + std::string(req.target().substr(
+                                                            0, req.target().find('?'))),
+                                      {}, {}}));
+  }
+  if (std::ranges::find(r->methods, req.method()) == r->methods.end()) {
+    auto res = problem(req, 405,
+                       std::string(req.method_string()) + " is not allowed here; allowed: " +
+                           allow_header(*r));
+    res.set(http::field::allow, allow_header(*r));
+    return respond(std::move(res));
+  }
+  if (!accepts_json(req)) {
+    return respond(problem(req, 406, "this route answers application/json only",
+                           {{"Accept", "must admit application/json"}}));
+  }
+  std::string id;
+  for (std::size_t i = 0; i < t->segments.size(); ++i) {
+    if (r->pattern[i] != "*") continue;
+    id = t->segments[i];
+    if (!is_id(id)) {
+      const auto what = t->segments[i - 1] == "contacts" ? "contact" : "customer";
+      return respond(problem(req, error{errc::not_found,
+                                        "\"" + id + "\" is not a " + what + " id",
+                                        {{"id", "ids are lower-case UUIDs as this API gives out"}},
+                                        {}}));
+    }
+  }
+
+  if (!command_media_type_ok(req)) {
+    return respond(problem(req, 415,
+                           req.method() == http::verb::patch
+                               ? "the body must be application/json or "
+                                 "application/merge-patch+json"
+                               : "the body must be application/json",
+                           {{"Content-Type", "unsupported media type"}}));
+  }
+
+  exchange x{s_, o_, std::move(req), std::move(respond), std::move(*t), std::move(*who)};
+  switch (r->id) {
+    case route_id::healthz:
+      break;
+    case route_id::readyz:
+      if (s_.ready && !s_.ready()) {
+        return x.fail_with(error{errc::unavailable, "the views are catching up with the log", {}, {}});
+      }
+      return x.respond(json_response(x.req, http::status::ok, R"({"status":"ready"})"));
+    case route_id::customers: return customers(x);
+    case route_id::customer: return customer(x, id);
+    case route_id::customer_deactivate: return customer_status(x, id, false);
+    case route_id::customer_reactivate: return customer_status(x, id, true);
+    case route_id::customer_contacts: return customer_contacts(x, id);
+    case route_id::customer_primary_contact: return primary_contact(x, id);
+    case route_id::contacts: return contacts(x);
+    case route_id::contact: return contact(x, id);
+    case route_id::contact_make_primary: return make_primary(x, id);
+  }
+}
+
+}  // namespace fieldledger::api

@@ -1,0 +1,41 @@
+#pragma once
+// The HTTP handler: a request in, a response out, apart from the session that owns the
+// socket (as in Beast's advanced server). Queries answer on the caller's thread (or the
+// projection runner's, after an X-Min-Position wait); commands answer on the pipeline's.
+#include <chrono>
+#include <functional>
+
+#include "api/auth.hpp"
+#include "api/http.hpp"
+#include "commands/pipeline.hpp"
+#include "projections/queries.hpp"
+#include "projections/runner.hpp"
+
+namespace fieldledger::api {
+
+struct services {
+  commands::pipeline& pipeline;
+  projections::queries& queries;
+  projections::runner& runner;
+  const auth& keys;
+  std::function<bool()> ready;  // true once the views have caught up with the log at start
+};
+
+struct handler_options {
+  // How long a query with X-Min-Position waits for the views before answering 503.
+  std::chrono::milliseconds min_position_wait{5000};
+};
+
+class handler {
+ public:
+  explicit handler(services s, handler_options o = {}) : s_(std::move(s)), o_(o) {}
+
+  // Answers req through respond, exactly once. Thread-safe.
+  void handle(request req, responder respond) const;
+
+ private:
+  services s_;
+  handler_options o_;
+};
+
+}  // namespace fieldledger::api

@@ -1,0 +1,301 @@
+#include "domain/customer.hpp"
+
+#include <algorithm>
+#include <array>
+#include <initializer_list>
+#include <set>
+
+#include "domain/customer_detail.hpp"
+
+namespace fieldledger::domain {
+
+namespace {
+
+constexpr std::array k_customer_fields = {
+    field_spec{.name = "name", .kind = field_kind::string, .required = true},
+    field_spec{.name = "dba_name", .kind = field_kind::string},
+    field_spec{.name = "parent_id", .kind = field_kind::id},
+    field_spec{.name = "type", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "industry", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "category", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "service_zone", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "area", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "billing_address", .kind = field_kind::address},
+    field_spec{.name = "shipping_address", .kind = field_kind::address},
+    field_spec{.name = "phone1", .kind = field_kind::phone, .max_length = 40},
+    field_spec{.name = "phone2", .kind = field_kind::phone, .max_length = 40},
+    field_spec{.name = "fax", .kind = field_kind::phone, .max_length = 40},
+    field_spec{.name = "email", .kind = field_kind::email, .max_length = 254},
+    field_spec{.name = "website", .kind = field_kind::url, .max_length = 2000},
+    field_spec{.name = "tax_id", .kind = field_kind::string, .max_length = 50},
+    field_spec{.name = "payment_term", .kind = field_kind::string, .max_length = 50},
+    field_spec{.name = "external_id", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "description", .kind = field_kind::text, .max_length = 4000},
+    field_spec{.name = "employees", .kind = field_kind::integer, .min = 0, .max = 10'000'000},
+};
+
+constexpr std::array k_contact_fields = {
+    field_spec{.name = "name", .kind = field_kind::string, .required = true},
+    field_spec{.name = "title", .kind = field_kind::string},
+    field_spec{.name = "roles", .kind = field_kind::role_list},
+    field_spec{.name = "phone", .kind = field_kind::phone, .max_length = 40},
+    field_spec{.name = "mobile", .kind = field_kind::phone, .max_length = 40},
+    field_spec{.name = "email", .kind = field_kind::email, .max_length = 254},
+    field_spec{.name = "site_id", .kind = field_kind::id},
+    field_spec{.name = "notify", .kind = field_kind::notify},
+    field_spec{.name = "notes", .kind = field_kind::text, .max_length = 4000},
+};
+
+std::unexpected<error> customer_not_found(const customer_id& id) {
+  return fail(errc::not_found, "no customer with id \"" + id.get() + "\"");
+}
+
+// The addressed customer, checked to exist and to be at the expected version.
+result<void> check_addressed(const customer_state& state, const customer_id& id,
+                             const std::optional<entity_version>& if_match) {
+  if (!state.exists() || state.id != id) return customer_not_found(id);
+  return detail::check_if_match(if_match, state.version, "customer");
+}
+
+// The parent must be another, existing customer.
+result<void> check_parent(const value& fields, const customer_id& self, const decide_env& env) {
+  const value* parent = fields.find("parent_id");
+  if (parent == nullptr) return {};
+  const customer_id parent_id{parent->as_string()};
+  if (parent_id == self) {
+    return fail(errc::invalid, "a customer cannot be its own parent",
+                {{"parent_id", "must name another customer"}});
+  }
+  if (!env.customer_exists(parent_id)) {
+    return fail(errc::invalid, "the parent customer does not exist",
+                {{"parent_id", "no customer with id \"" + parent_id.get() + "\""}});
+  }
+  return {};
+}
+
+// The external id must not be held by another customer.
+result<void> check_external_id(const value& fields, const customer_id& self,
+                               const decide_env& env) {
+  const value* ext = fields.find("external_id");
+  if (ext == nullptr) return {};
+  const auto owner = env.external_id_owner(ext->as_string());
+  if (!owner || *owner == self) return {};
+  error e{errc::conflict,
+          "external id \"" + ext->as_string() + "\" is already used by another customer",
+          {{"external_id", "is already used by customer \"" + owner->get() + "\""}},
+          owner->get()};
+  return std::unexpected(std::move(e));
+}
+
+event customer_event(const customer_state& state, std::string_view type, value data) {
+  return detail::make_event(type, state.id, state.id.get(), detail::customer_subject(state.id),
+                            entity_version{state.version.get() + 1}, std::move(data));
+}
+
+result<std::vector<event>> decide_register(const register_customer& cmd, decide_env& env) {
+  auto fields = validate_fields(customer_fields(), cmd.body);
+  if (!fields) return std::unexpected(std::move(fields.error()));
+  // A new customer has no id yet, so it cannot be its own parent or own its external id.
+  if (auto ok = check_parent(*fields, customer_id{}, env); !ok) return std::unexpected(ok.error());
+  if (auto ok = check_external_id(*fields, customer_id{}, env); !ok) {
+    return std::unexpected(ok.error());
+  }
+  const customer_id id{env.new_entity_id()};
+  object data{{"number", env.next_customer_number()}, {"fields", std::move(*fields)}};
+  return std::vector{detail::make_event(event_types::customer_registered, id, id.get(),
+                                        detail::customer_subject(id), entity_version{1},
+                                        std::move(data))};
+}
+
+// Only the fields that change are checked against other customers, so that a patch of an
+// unrelated field never fails on a fact that was accepted before.
+result<void> check_changed_references(const customer_state& state, const value& changes,
+                                      const value& after, const decide_env& env) {
+  const value& changed = *changes.find("changed");
+  if (changed.find("parent_id") != nullptr) {
+    if (auto ok = check_parent(after, state.id, env); !ok) return ok;
+  }
+  if (changed.find("external_id") != nullptr) {
+    if (auto ok = check_external_id(after, state.id, env); !ok) return ok;
+  }
+  return {};
+}
+
+result<std::vector<event>> decide_change(const customer_state& state, const change_customer& cmd,
+                                         decide_env& env) {
+  if (auto ok = check_addressed(state, cmd.id, cmd.if_match); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = detail::check_not_archived(state); !ok) return std::unexpected(ok.error());
+  if (auto ok = check_patch_keys(customer_fields(), cmd.patch); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto after = validate_fields(customer_fields(), merge_patch(state.fields, cmd.patch));
+  if (!after) return std::unexpected(std::move(after.error()));
+  auto changes = detail::field_changes(state.fields, *after);
+  if (!changes) return std::vector<event>{};
+  if (auto ok = check_changed_references(state, *changes, *after, env); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return std::vector{customer_event(state, event_types::customer_details_changed, *changes)};
+}
+
+// A status transition: allowed only from the statuses in `from`.
+result<std::vector<event>> decide_transition(const customer_state& state, const customer_id& id,
+                                             const std::optional<entity_version>& if_match,
+                                             std::initializer_list<std::string_view> from,
+                                             std::string_view type, std::string_view verb) {
+  if (auto ok = check_addressed(state, id, if_match); !ok) return std::unexpected(ok.error());
+  if (std::find(from.begin(), from.end(), state.status) == from.end()) {
+    return fail(errc::conflict,
+                "cannot " + std::string(verb) + " the customer: it is " + state.status);
+  }
+  return std::vector{customer_event(state, type, object{{"previous_status", state.status}})};
+}
+
+struct decider {
+  const customer_state& state;
+  decide_env& env;
+
+  result<std::vector<event>> operator()(const register_customer& c) const {
+    return decide_register(c, env);
+  }
+  result<std::vector<event>> operator()(const change_customer& c) const {
+    return decide_change(state, c, env);
+  }
+  result<std::vector<event>> operator()(const deactivate_customer& c) const {
+    return decide_transition(state, c.id, c.if_match, {k_status_active},
+                             event_types::customer_deactivated, "deactivate");
+  }
+  result<std::vector<event>> operator()(const reactivate_customer& c) const {
+    return decide_transition(state, c.id, c.if_match, {k_status_inactive, k_status_archived},
+                             event_types::customer_reactivated, "reactivate");
+  }
+  result<std::vector<event>> operator()(const archive_customer& c) const {
+    return decide_transition(state, c.id, c.if_match, {k_status_active, k_status_inactive},
+                             event_types::customer_archived, "archive");
+  }
+  result<std::vector<event>> operator()(const add_contact& c) const {
+    return detail::decide_contact(state, c, env);
+  }
+  template <typename contact_command>
+  result<std::vector<event>> operator()(const contact_command& c) const {
+    return detail::decide_contact(state, c);
+  }
+};
+
+// Applies a customer.* event; returns false when e is not a customer event.
+bool evolve_customer(customer_state& state, const event& e) {
+  const audit_stamp stamp{e.time, e.actor};
+  if (e.type == event_types::customer_registered) {
+    state.id = e.customer;
+    state.number = std::string(e.data.string_at("number"));
+    state.status = std::string(k_status_active);
+    const value* fields = e.data.find("fields");
+    state.fields = fields != nullptr ? *fields : value(object{});
+    state.created = stamp;
+  } else if (e.type == event_types::customer_details_changed) {
+    detail::apply_changes(state.fields, e.data);
+  } else if (e.type == event_types::customer_deactivated) {
+    state.status = std::string(k_status_inactive);
+  } else if (e.type == event_types::customer_reactivated) {
+    state.status = std::string(k_status_active);
+  } else if (e.type == event_types::customer_archived) {
+    state.status = std::string(k_status_archived);
+  } else {
+    return false;
+  }
+  state.version = e.version;
+  state.modified = stamp;
+  return true;
+}
+
+}  // namespace
+
+namespace detail {
+
+event make_event(std::string_view type, const customer_id& customer, std::string entity_id,
+                 std::string subject, entity_version version, value data) {
+  event e;
+  e.type = std::string(type);
+  e.customer = customer;
+  e.entity_id = std::move(entity_id);
+  e.subject = std::move(subject);
+  e.version = version;
+  e.data = std::move(data);
+  return e;
+}
+
+std::string customer_subject(const customer_id& id) { return "customers/" + id.get(); }
+
+std::string contact_subject(const customer_id& customer, std::string_view contact) {
+  return customer_subject(customer) + "/contacts/" + std::string(contact);
+}
+
+result<void> check_if_match(const std::optional<entity_version>& if_match, entity_version current,
+                            std::string_view what) {
+  if (!if_match || *if_match == current) return {};
+  return fail(errc::precondition_failed,
+              "the " + std::string(what) + " is at version " + std::to_string(current.get()) +
+                  ", not " + std::to_string(if_match->get()) + "; read it again and retry");
+}
+
+std::optional<value> field_changes(const value& before, const value& after) {
+  std::set<std::string, std::less<>> keys;
+  for (const auto* fields : {&before, &after}) {
+    if (!fields->is_object()) continue;
+    for (const auto& [k, unused] : fields->as_object()) keys.insert(k);
+  }
+  object changed, previous;
+  for (const auto& k : keys) {
+    const value* b = before.find(k);
+    const value* a = after.find(k);
+    const value old_value = b != nullptr ? *b : value{};
+    const value new_value = a != nullptr ? *a : value{};
+    if (old_value == new_value) continue;
+    changed.emplace(k, new_value);
+    previous.emplace(k, old_value);
+  }
+  if (changed.empty()) return std::nullopt;
+  return value(object{{"changed", std::move(changed)}, {"previous", std::move(previous)}});
+}
+
+void apply_changes(value& fields, const value& data) {
+  if (!fields.is_object()) fields = object{};
+  const value* changed = data.find("changed");
+  if (changed == nullptr || !changed->is_object()) return;
+  auto& o = fields.as_object();
+  for (const auto& [k, v] : changed->as_object()) {
+    if (v.is_null()) {
+      o.erase(k);
+    } else {
+      o.insert_or_assign(k, v);
+    }
+  }
+}
+
+result<void> check_not_archived(const customer_state& state) {
+  if (state.status != k_status_archived) return {};
+  return fail(errc::conflict, "customer is archived; reactivate it first");
+}
+
+}  // namespace detail
+
+std::span<const field_spec> customer_fields() { return k_customer_fields; }
+std::span<const field_spec> contact_fields() { return k_contact_fields; }
+
+const contact_state* customer_state::find_contact(std::string_view id) const {
+  auto it = contacts.find(id);
+  return it == contacts.end() ? nullptr : &it->second;
+}
+
+result<std::vector<event>> decide(const customer_state& state, const command& cmd,
+                                  decide_env& env) {
+  return std::visit(decider{state, env}, cmd);
+}
+
+void evolve(customer_state& state, const event& e) {
+  if (!evolve_customer(state, e)) detail::evolve_contact(state, e);
+}
+
+}  // namespace fieldledger::domain

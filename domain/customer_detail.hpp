@@ -1,0 +1,44 @@
+#pragma once
+// Internal to domain/customer.cpp and domain/contact.cpp: the pieces both halves of the
+// customer aggregate share. Not part of the domain's public interface.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/customer.hpp"
+
+namespace fieldledger::domain::detail {
+
+// An event of the customer `state` about `entity`, with the fields decide() is to set.
+event make_event(std::string_view type, const customer_id& customer, std::string entity_id,
+                 std::string subject, entity_version version, value data);
+
+std::string customer_subject(const customer_id& id);
+std::string contact_subject(const customer_id& customer, std::string_view contact);
+
+// precondition_failed when if_match is given and differs from current.
+[[nodiscard]] result<void> check_if_match(const std::optional<entity_version>& if_match,
+                                          entity_version current, std::string_view what);
+
+// {"changed": {f: new or null}, "previous": {f: old or null}} over the top-level fields that
+// differ, or nullopt when none does.
+std::optional<value> field_changes(const value& before, const value& after);
+
+// Applies the "changed" member of a change event to fields (null removes the field).
+void apply_changes(value& fields, const value& data);
+
+// conflict: an archived customer accepts no change until it is reactivated.
+[[nodiscard]] result<void> check_not_archived(const customer_state& state);
+
+result<std::vector<event>> decide_contact(const customer_state& state, const add_contact& cmd,
+                                          decide_env& env);
+result<std::vector<event>> decide_contact(const customer_state& state, const change_contact& cmd);
+result<std::vector<event>> decide_contact(const customer_state& state, const remove_contact& cmd);
+result<std::vector<event>> decide_contact(const customer_state& state,
+                                          const make_primary_contact& cmd);
+
+// Applies a contact.* event; returns false when e is not a contact event.
+bool evolve_contact(customer_state& state, const event& e);
+
+}  // namespace fieldledger::domain::detail

@@ -1,0 +1,106 @@
+#include "infra/event_codec.hpp"
+
+#include <charconv>
+
+#include "json/parse.hpp"
+
+namespace fieldledger::infra {
+
+using namespace fieldledger::domain;
+
+namespace {
+
+void member(std::string& out, std::string_view key, std::string_view text) {
+  write_json_string(key, out);
+  out += ':';
+  write_json_string(text, out);
+  out += ',';
+}
+
+std::unexpected<error> bad(std::string detail) {
+  return fail(errc::malformed, "not a fieldledger event: " + std::move(detail));
+}
+
+// Upcasters: each turns version n of an event's data into version n + 1. Version 1 is the
+// first release's format, so there is nothing to upcast yet; the loop is where they go.
+result<void> upcast(event& e) {
+  if (e.schema_version < 1) return bad("schemaversion must be at least 1");
+  if (e.schema_version > k_current_schema_version) {
+    return bad("schemaversion " + std::to_string(e.schema_version) +
+               " is newer than this release reads (" + std::to_string(k_current_schema_version) +
+               ")");
+  }
+  return {};
+}
+
+}  // namespace
+
+void encode_event(const event& e, std::string& out) {
+  out += '{';
+  member(out, "specversion", "1.0");
+  member(out, "id", e.id);
+  member(out, "source", k_event_source);
+  out += "\"type\":";
+  write_json_string(std::string(k_event_type_prefix) + e.type, out);
+  out += ',';
+  member(out, "subject", e.subject);
+  member(out, "time", e.time);
+  member(out, "datacontenttype", "application/json");
+  member(out, "customerid", e.customer.get());
+  member(out, "entityid", e.entity_id);
+  out += "\"entityversion\":" + std::to_string(e.version.get()) + ",";
+  member(out, "actor", e.actor);
+  member(out, "correlationid", e.correlation_id);
+  if (!e.idempotency_key.empty()) {
+    member(out, "idempotencykey", e.idempotency_key);
+    member(out, "requestdigest", e.request_digest);
+  }
+  out += "\"schemaversion\":" + std::to_string(e.schema_version) + ",";
+  out += "\"data\":";
+  write_json(e.data, out);
+  out += '}';
+}
+
+std::string encode_event(const event& e) {
+  std::string out;
+  out.reserve(512);
+  encode_event(e, out);
+  return out;
+}
+
+result<event> decode_event(std::string_view text) {
+  auto doc = json::parse(text, {.max_depth = 64, .max_string_bytes = 1 << 20});
+  if (!doc) return bad(doc.error().detail);
+  if (!doc->is_object()) return bad("the document is not an object");
+  const value& d = *doc;
+  if (d.string_at("specversion") != "1.0") return bad("specversion is not \"1.0\"");
+  const auto type = d.string_at("type");
+  if (!type.starts_with(k_event_type_prefix)) return bad("type lacks the fieldledger. prefix");
+  event e;
+  e.id = d.string_at("id");
+  e.type = type.substr(k_event_type_prefix.size());
+  e.customer = customer_id{std::string(d.string_at("customerid"))};
+  e.entity_id = d.string_at("entityid");
+  e.subject = d.string_at("subject");
+  e.time = d.string_at("time");
+  e.actor = d.string_at("actor");
+  e.correlation_id = d.string_at("correlationid");
+  e.idempotency_key = d.string_at("idempotencykey");
+  e.request_digest = d.string_at("requestdigest");
+  if (e.id.empty() || e.customer.get().empty() || e.entity_id.empty()) {
+    return bad("id, customerid and entityid are required");
+  }
+  const value* version = d.find("entityversion");
+  if (version == nullptr || !version->is_int()) return bad("entityversion is not an integer");
+  e.version = entity_version{version->as_int()};
+  const value* schema = d.find("schemaversion");
+  if (schema == nullptr || !schema->is_int()) return bad("schemaversion is not an integer");
+  e.schema_version = static_cast<int>(schema->as_int());
+  const value* data = d.find("data");
+  if (data == nullptr || !data->is_object()) return bad("data is not an object");
+  e.data = *data;
+  if (auto up = upcast(e); !up) return std::unexpected(up.error());
+  return e;
+}
+
+}  // namespace fieldledger::infra

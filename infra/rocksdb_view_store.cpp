@@ -1,0 +1,87 @@
+#include "infra/rocksdb_view_store.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "infra/rocksdb_status.hpp"
+
+namespace fieldledger::infra {
+
+using namespace fieldledger::domain;
+
+struct rocksdb_view_store::impl {
+  std::unique_ptr<rocksdb::DB> db;
+};
+
+rocksdb_view_store::rocksdb_view_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+rocksdb_view_store::~rocksdb_view_store() = default;
+
+result<std::unique_ptr<rocksdb_view_store>> rocksdb_view_store::open(const std::string& dir) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.IncreaseParallelism(2);
+  rocksdb::DB* raw = nullptr;
+  const auto s = rocksdb::DB::Open(options, dir, &raw);
+  if (!s.ok()) return from_rocksdb(s, "open the views at " + dir);
+  auto p = std::make_unique<impl>();
+  p->db.reset(raw);
+  return std::unique_ptr<rocksdb_view_store>(new rocksdb_view_store(std::move(p)));
+}
+
+result<std::optional<std::string>> rocksdb_view_store::get(std::string_view key) const {
+  std::string v;
+  const auto s = impl_->db->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &v);
+  if (s.IsNotFound()) return std::optional<std::string>{};
+  if (!s.ok()) return from_rocksdb(s, "read a view");
+  return std::optional<std::string>{std::move(v)};
+}
+
+result<void> rocksdb_view_store::scan(std::string_view prefix, std::string_view after,
+                                      const scan_fn& fn) const {
+  const rocksdb::Snapshot* snap = impl_->db->GetSnapshot();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro));
+    const std::string start = after.empty() ? std::string(prefix) : std::string(after);
+    it->Seek(rocksdb::Slice(start));
+    if (!after.empty() && it->Valid() && it->key().ToStringView() == after) it->Next();
+    for (; it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()));
+         it->Next()) {
+      if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
+    }
+    const auto s = it->status();
+    if (!s.ok()) {
+      impl_->db->ReleaseSnapshot(snap);
+      return from_rocksdb(s, "scan a view");
+    }
+  }
+  impl_->db->ReleaseSnapshot(snap);
+  return {};
+}
+
+result<void> rocksdb_view_store::commit(std::span<const projections::write_op> ops) {
+  rocksdb::WriteBatch batch;
+  for (const auto& op : ops) {
+    if (op.value) {
+      batch.Put(op.key, *op.value);
+    } else {
+      batch.Delete(op.key);
+    }
+  }
+  const auto s = impl_->db->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) return from_rocksdb(s, "write the views");
+  return {};
+}
+
+result<void> rocksdb_view_store::clear() {
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(it->key());
+  if (!it->status().ok()) return from_rocksdb(it->status(), "clear the views");
+  const auto s = impl_->db->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) return from_rocksdb(s, "clear the views");
+  return {};
+}
+
+}  // namespace fieldledger::infra

@@ -1,0 +1,31 @@
+#pragma once
+// The view-store port on RocksDB (its own database, apart from the log). Commits are atomic
+// WriteBatches without fsync: views are rebuilt from the log, and each view's checkpoint
+// lands in the same batch as its data.
+#include <memory>
+#include <string>
+
+#include "projections/view_store.hpp"
+
+namespace fieldledger::infra {
+
+class rocksdb_view_store final : public projections::view_store {
+ public:
+  [[nodiscard]] static domain::result<std::unique_ptr<rocksdb_view_store>> open(
+      const std::string& dir);
+  ~rocksdb_view_store() override;
+
+  domain::result<std::optional<std::string>> get(std::string_view key) const override;
+  domain::result<void> scan(std::string_view prefix, std::string_view after,
+                            const scan_fn& fn) const override;
+  domain::result<void> commit(std::span<const projections::write_op> ops) override;
+  domain::result<void> clear() override;
+
+  struct impl;
+
+ private:
+  explicit rocksdb_view_store(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace fieldledger::infra

@@ -1,0 +1,266 @@
+#include "projections/queries.hpp"
+
+#include <algorithm>
+#include <array>
+#include <span>
+
+#include "domain/customer.hpp"
+#include "json/parse.hpp"
+#include "projections/keys.hpp"
+#include "projections/text.hpp"
+
+namespace fieldledger::projections {
+
+using namespace fieldledger::domain;
+
+namespace {
+
+result<value> parse_doc(std::string_view text) {
+  auto v = json::parse(text, {.max_depth = 64, .max_string_bytes = 1 << 20});
+  if (!v) return fail(errc::internal, "a view document is corrupt");
+  return v;
+}
+
+bool equals_ci(std::string_view a, std::string_view b) { return lower(a) == lower(b); }
+
+// Every query word prefixes some word of the document's words.
+bool all_words_match(const std::vector<std::string>& query, const std::vector<std::string>& doc) {
+  return std::ranges::all_of(query, [&](const std::string& q) {
+    return std::ranges::any_of(doc, [&](const std::string& w) { return w.starts_with(q); });
+  });
+}
+
+constexpr std::array<std::string_view, 4> k_customer_words = {"name", "dba_name", "number",
+                                                             "external_id"};
+constexpr std::array<std::string_view, 2> k_customer_name_words = {"name", "dba_name"};
+constexpr std::array<std::string_view, 4> k_contact_words = {"name", "email", "phone", "mobile"};
+
+std::vector<std::string> doc_words(const value& doc, std::span<const std::string_view> members) {
+  std::vector<std::string> out;
+  for (auto m : members) {
+    for (auto& w : words_of(doc.string_at(m))) out.push_back(std::move(w));
+  }
+  std::ranges::sort(out);
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::size_t page_size(std::size_t limit) {
+  return std::clamp<std::size_t>(limit == 0 ? k_default_page : limit, 1, k_max_page);
+}
+
+// Decodes the cursor and checks that it belongs to the scan of prefix.
+result<std::string> cursor_key(const std::string& cursor, std::string_view prefix) {
+  if (cursor.empty()) return std::string{};
+  auto key = decode_cursor(cursor);
+  if (!key || !key->starts_with(prefix)) {
+    return fail(errc::invalid, "the cursor does not belong to this query",
+                {{"cursor", "pass the next_cursor of the previous page of the same query"}});
+  }
+  return *key;
+}
+
+// Collects one page: scans prefix after the cursor; accept(key, value) returns the document to
+// include, or nullopt to skip the key. Reads one more than the page to know whether more follow.
+template <typename Accept>
+result<page> collect(const view_store& store, std::string_view prefix, const std::string& cursor,
+                     std::size_t limit, Accept accept) {
+  auto after = cursor_key(cursor, prefix);
+  if (!after) return std::unexpected(after.error());
+  const auto n = page_size(limit);
+  page out;
+  std::string last_key;
+  bool more = false;
+  std::optional<error> failure;
+  auto scanned = store.scan(prefix, *after, [&](std::string_view k, std::string_view v) {
+    auto doc = accept(k, v);
+    if (!doc) {
+      failure = doc.error();
+      return false;
+    }
+    if (!*doc) return true;
+    if (out.items.size() == n) {
+      more = true;
+      return false;
+    }
+    out.items.push_back(std::move(**doc));
+    last_key = k;
+    return true;
+  });
+  if (!scanned) return std::unexpected(scanned.error());
+  if (failure) return std::unexpected(*failure);
+  if (more) out.next_cursor = encode_cursor(last_key);
+  return out;
+}
+
+// The id after the word index key's '\0'.
+std::string_view id_of_word_key(std::string_view key) {
+  const auto z = key.find('\0');
+  return z == std::string_view::npos ? std::string_view{} : key.substr(z + 1);
+}
+
+// The word of a word index key (between the prefix and '\0').
+std::string_view word_of_word_key(std::string_view key, std::string_view prefix) {
+  const auto z = key.find('\0');
+  return key.substr(prefix.size(), z - prefix.size());
+}
+
+// A document matched through the word index is listed once: under the first of its words that
+// starts with the query's first word.
+bool first_matching_word(const std::vector<std::string>& words, std::string_view first,
+                         std::string_view word) {
+  for (const auto& w : words) {
+    if (w.starts_with(first)) return w == word;
+  }
+  return false;
+}
+
+using maybe_doc = result<std::optional<std::string>>;
+
+}  // namespace
+
+result<std::optional<std::string>> queries::customer(const customer_id& id) const {
+  return store_.get(keys::customer(id.get()));
+}
+
+result<std::optional<std::string>> queries::contact(const contact_id& id) const {
+  return store_.get(keys::contact(id.get()));
+}
+
+result<std::string> queries::primary_contact(const customer_id& id) const {
+  auto primary = store_.get(keys::primary_contact(id.get()));
+  if (!primary) return std::unexpected(primary.error());
+  if (!*primary) {
+    auto customer = store_.get(keys::customer(id.get()));
+    if (!customer) return std::unexpected(customer.error());
+    if (!*customer) return fail(errc::not_found, "no customer with id \"" + id.get() + "\"");
+    return fail(errc::not_found, "customer \"" + id.get() +
+                                     "\" has no primary contact. Hint: designate one with POST "
+                                     "/v1/contacts/{id}/make-primary.");
+  }
+  auto contact = store_.get(keys::contact(**primary));
+  if (!contact) return std::unexpected(contact.error());
+  if (!*contact) return fail(errc::internal, "the primary contact's document is missing");
+  return std::move(**contact);
+}
+
+result<page> queries::customers(const customer_filter& f) const {
+  const auto q = words_of(f.q);
+  const auto accept_doc = [&](std::string_view text) -> maybe_doc {
+    auto doc = parse_doc(text);
+    if (!doc) return std::unexpected(doc.error());
+    const auto status = doc->string_at("status");
+    if (f.status.empty() ? status == k_status_archived : !equals_ci(status, f.status)) {
+      return std::optional<std::string>{};
+    }
+    const value* billing = doc->find("billing_address");
+    const auto city = billing != nullptr ? billing->string_at("city") : std::string_view{};
+    if ((!f.city.empty() && !equals_ci(city, f.city)) ||
+        (!f.industry.empty() && !equals_ci(doc->string_at("industry"), f.industry)) ||
+        (!f.type.empty() && !equals_ci(doc->string_at("type"), f.type)) ||
+        (!f.zone.empty() && !equals_ci(doc->string_at("service_zone"), f.zone))) {
+      return std::optional<std::string>{};
+    }
+    if (!q.empty()) {
+      if (!all_words_match(q, doc_words(*doc, k_customer_words))) return std::optional<std::string>{};
+    }
+    return std::optional<std::string>{std::string(text)};
+  };
+
+  if (q.empty()) {
+    return collect(store_, keys::customer_prefix, f.cursor, f.limit,
+                   [&](std::string_view, std::string_view v) { return accept_doc(v); });
+  }
+  const std::string prefix = std::string(keys::customer_word_prefix) + q.front();
+  return collect(store_, prefix, f.cursor, f.limit,
+                 [&](std::string_view k, std::string_view) -> maybe_doc {
+                   auto text = store_.get(keys::customer(id_of_word_key(k)));
+                   if (!text) return std::unexpected(text.error());
+                   if (!*text) return std::optional<std::string>{};
+                   auto doc = parse_doc(**text);
+                   if (!doc) return std::unexpected(doc.error());
+                   const auto words = doc_words(*doc, k_customer_words);
+                   if (!first_matching_word(words, q.front(),
+                                            word_of_word_key(k, keys::customer_word_prefix))) {
+                     return std::optional<std::string>{};
+                   }
+                   return accept_doc(**text);
+                 });
+}
+
+result<page> queries::contacts_of(const customer_id& id, std::size_t limit,
+                                  const std::string& cursor) const {
+  auto customer = store_.get(keys::customer(id.get()));
+  if (!customer) return std::unexpected(customer.error());
+  if (!*customer) return fail(errc::not_found, "no customer with id \"" + id.get() + "\"");
+  const auto prefix = keys::customer_contacts(id.get());
+  return collect(store_, prefix, cursor, limit,
+                 [&](std::string_view k, std::string_view) -> maybe_doc {
+                   return store_.get(keys::contact(k.substr(prefix.size())));
+                 });
+}
+
+result<page> queries::contacts(const contact_filter& f) const {
+  const auto q = words_of(f.q);
+  const bool customer_is_id = !f.customer.empty() && is_id(f.customer);
+  const auto customer_words = customer_is_id ? std::vector<std::string>{} : words_of(f.customer);
+  const auto accept_doc = [&](std::string_view text) -> maybe_doc {
+    auto doc = parse_doc(text);
+    if (!doc) return std::unexpected(doc.error());
+    if (customer_is_id && doc->string_at("customer_id") != f.customer) {
+      return std::optional<std::string>{};
+    }
+    if (!f.role.empty()) {
+      const value* roles = doc->find("roles");
+      const bool has = roles != nullptr && roles->is_array() &&
+                       std::ranges::any_of(roles->as_array(), [&](const value& r) {
+                         return r.is_string() && r.as_string() == f.role;
+                       });
+      if (!has) return std::optional<std::string>{};
+    }
+    if (!q.empty() && !all_words_match(q, doc_words(*doc, k_contact_words))) {
+      return std::optional<std::string>{};
+    }
+    if (!customer_words.empty()) {
+      auto owner = store_.get(keys::customer(doc->string_at("customer_id")));
+      if (!owner) return std::unexpected(owner.error());
+      if (!*owner) return std::optional<std::string>{};
+      auto owner_doc = parse_doc(**owner);
+      if (!owner_doc) return std::unexpected(owner_doc.error());
+      if (!all_words_match(customer_words, doc_words(*owner_doc, k_customer_name_words))) {
+        return std::optional<std::string>{};
+      }
+    }
+    return std::optional<std::string>{std::string(text)};
+  };
+
+  if (!q.empty()) {
+    const std::string prefix = std::string(keys::contact_word_prefix) + q.front();
+    return collect(store_, prefix, f.cursor, f.limit,
+                   [&](std::string_view k, std::string_view) -> maybe_doc {
+                     auto text = store_.get(keys::contact(id_of_word_key(k)));
+                     if (!text) return std::unexpected(text.error());
+                     if (!*text) return std::optional<std::string>{};
+                     auto doc = parse_doc(**text);
+                     if (!doc) return std::unexpected(doc.error());
+                     if (!first_matching_word(doc_words(*doc, k_contact_words), q.front(),
+                                              word_of_word_key(k, keys::contact_word_prefix))) {
+                       return std::optional<std::string>{};
+                     }
+                     return accept_doc(**text);
+                   });
+  }
+  if (customer_is_id) {
+    const auto prefix = keys::customer_contacts(f.customer);
+    return collect(store_, prefix, f.cursor, f.limit,
+                   [&](std::string_view k, std::string_view) -> maybe_doc {
+                     auto text = store_.get(keys::contact(k.substr(prefix.size())));
+                     if (!text || !*text) return text;
+                     return accept_doc(**text);
+                   });
+  }
+  return collect(store_, keys::contact_prefix, f.cursor, f.limit,
+                 [&](std::string_view, std::string_view v) { return accept_doc(v); });
+}
+
+}  // namespace fieldledger::projections

@@ -1,0 +1,185 @@
+#include "projections/runner.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace fieldledger::projections {
+
+using namespace fieldledger::domain;
+using clock = std::chrono::steady_clock;
+
+namespace {
+constexpr std::size_t k_read_batch = 512;
+constexpr auto k_poll = std::chrono::milliseconds(25);
+}  // namespace
+
+struct runner::impl {
+  struct waiter {
+    log_position pos;
+    clock::time_point deadline;
+    std::function<void(bool)> done;
+  };
+
+  impl(event_log& l, view_store& s, std::vector<std::unique_ptr<view>> v)
+      : log(l), store(s), views(std::move(v)), next(l.partition_count()) {}
+
+  event_log& log;
+  view_store& store;
+  std::vector<std::unique_ptr<view>> views;
+  // Per partition: next offset to apply, per view (loaded from the checkpoints) and the min.
+  std::vector<std::vector<std::int64_t>> view_next;
+  std::unique_ptr<std::atomic<std::int64_t>[]> applied_next;
+  std::vector<std::int64_t> next;
+  bool loaded = false;
+
+  std::mutex mu;  // guards waiters
+  std::vector<waiter> waiters;
+  std::atomic<bool> stopping{false};
+  std::vector<std::thread> threads;
+
+  result<void> load() {
+    if (loaded) return {};
+    const auto n = log.partition_count();
+    view_next.assign(n, std::vector<std::int64_t>(views.size(), 0));
+    applied_next = std::make_unique<std::atomic<std::int64_t>[]>(n);
+    for (std::uint32_t p = 0; p < n; ++p) {
+      std::int64_t lowest = std::numeric_limits<std::int64_t>::max();
+      for (std::size_t v = 0; v < views.size(); ++v) {
+        auto ck = store.get(checkpoint_key(views[v]->name(), p));
+        if (!ck) return std::unexpected(ck.error());
+        view_next[p][v] = *ck ? std::stoll(**ck) : 0;
+        lowest = std::min(lowest, view_next[p][v]);
+      }
+      applied_next[p].store(views.empty() ? 0 : lowest);
+    }
+    loaded = true;
+    return {};
+  }
+
+  // Applies up to one read batch of partition p. Returns how many events were applied.
+  result<std::size_t> step(std::uint32_t p) {
+    const auto from = applied_next[p].load();
+    auto events = log.read(partition_id{p}, log_offset{from}, k_read_batch);
+    if (!events) return std::unexpected(events.error());
+    if (events->empty()) return 0;
+    batch b(store);
+    auto& vn = view_next[p];
+    for (const auto& re : *events) {
+      for (std::size_t v = 0; v < views.size(); ++v) {
+        if (re.position.offset.get() < vn[v]) continue;  // this view has it already
+        if (auto ok = views[v]->apply(re, b); !ok) return std::unexpected(ok.error());
+      }
+    }
+    const auto end = events->back().position.offset.get() + 1;
+    for (std::size_t v = 0; v < views.size(); ++v) {
+      if (vn[v] < end) b.put(checkpoint_key(views[v]->name(), p), std::to_string(end));
+    }
+    const auto ops = b.take();
+    if (auto ok = store.commit(ops); !ok) return std::unexpected(ok.error());
+    for (auto& x : vn) x = std::max(x, end);
+    applied_next[p].store(end);
+    notify(p);
+    return events->size();
+  }
+
+  // Calls the waiters of partition p that are now satisfied or past their deadline.
+  void notify(std::uint32_t p) {
+    std::vector<std::pair<std::function<void(bool)>, bool>> due;
+    const auto now = clock::now();
+    {
+      std::lock_guard lock(mu);
+      std::erase_if(waiters, [&](waiter& w) {
+        if (w.pos.partition.get() != p) return false;
+        const bool ok = w.pos.offset.get() < applied_next[p].load();
+        if (!ok && now < w.deadline && !stopping) return false;
+        due.emplace_back(std::move(w.done), ok);
+        return true;
+      });
+    }
+    for (auto& [fn, ok] : due) fn(ok);
+  }
+
+  void follow(std::uint32_t p) {
+    while (!stopping) {
+      auto n = step(p);
+      if (!n) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // retried: views lag
+        notify(p);
+        continue;
+      }
+      if (*n == 0) {
+        log.wait_for(partition_id{p}, log_offset{applied_next[p].load()}, k_poll);
+        notify(p);
+      }
+    }
+    notify(p);
+  }
+};
+
+runner::runner(event_log& log, view_store& store, std::vector<std::unique_ptr<view>> views)
+    : impl_(std::make_unique<impl>(log, store, std::move(views))) {}
+
+runner::~runner() { stop(); }
+
+result<void> runner::catch_up() {
+  if (auto ok = impl_->load(); !ok) return ok;
+  for (std::uint32_t p = 0; p < impl_->log.partition_count(); ++p) {
+    while (impl_->applied_next[p].load() < impl_->log.end_offset(partition_id{p}).get()) {
+      auto n = impl_->step(p);
+      if (!n) return std::unexpected(n.error());
+      if (*n == 0) break;
+    }
+  }
+  return {};
+}
+
+void runner::start() {
+  if (!impl_->threads.empty()) return;
+  if (auto ok = impl_->load(); !ok) throw std::runtime_error(ok.error().detail);
+  impl_->stopping = false;
+  for (std::uint32_t p = 0; p < impl_->log.partition_count(); ++p) {
+    impl_->threads.emplace_back([this, p] { impl_->follow(p); });
+  }
+}
+
+void runner::stop() {
+  impl_->stopping = true;
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+bool runner::has_applied(const log_position& pos) const {
+  if (!impl_->applied_next || pos.partition.get() >= impl_->log.partition_count()) return false;
+  return pos.offset.get() < impl_->applied_next[pos.partition.get()].load();
+}
+
+void runner::when_applied(const log_position& pos, clock::time_point deadline,
+                          std::function<void(bool)> done) {
+  if (has_applied(pos)) {
+    done(true);
+    return;
+  }
+  if (pos.partition.get() >= impl_->log.partition_count() || impl_->stopping ||
+      impl_->threads.empty()) {
+    done(false);
+    return;
+  }
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->waiters.push_back({pos, deadline, std::move(done)});
+  }
+  impl_->notify(pos.partition.get());  // it may have been applied meanwhile
+}
+
+std::vector<log_offset> runner::applied() const {
+  std::vector<log_offset> out;
+  if (!impl_->applied_next) return out;
+  for (std::uint32_t p = 0; p < impl_->log.partition_count(); ++p) {
+    out.push_back(log_offset{impl_->applied_next[p].load()});
+  }
+  return out;
+}
+
+}  // namespace fieldledger::projections

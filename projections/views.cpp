@@ -1,0 +1,240 @@
+// The views of this release. Each keeps rendered JSON documents, so a query is a key lookup.
+// Views are applied in the order make_views() returns them, and a later view may read what an
+// earlier one wrote in the same batch (the customer view reads contact documents).
+#include <algorithm>
+#include <array>
+#include <span>
+#include <set>
+
+#include "domain/customer.hpp"
+#include "json/parse.hpp"
+#include "projections/keys.hpp"
+#include "projections/text.hpp"
+#include "projections/view.hpp"
+
+namespace fieldledger::projections {
+
+using namespace fieldledger::domain;
+namespace et = domain::event_types;
+
+namespace {
+
+// The document at key, or null when there is none.
+result<value> load(batch& b, std::string_view key) {
+  auto text = b.get(key);
+  if (!text) return std::unexpected(text.error());
+  if (!*text) return value{};
+  auto v = json::parse(**text, {.max_depth = 64, .max_string_bytes = 1 << 20});
+  if (!v || !v->is_object()) {
+    return fail(errc::internal, "view document " + std::string(key) + " is corrupt");
+  }
+  return v;
+}
+
+void stamp(object& doc, const event& e, bool created) {
+  if (created) {
+    doc["created_at"] = e.time;
+    doc["created_by"] = e.actor;
+  }
+  doc["modified_at"] = e.time;
+  doc["modified_by"] = e.actor;
+  doc["version"] = e.version.get();
+}
+
+void apply_changed(object& doc, const value& data) {
+  const value* changed = data.find("changed");
+  if (changed == nullptr || !changed->is_object()) return;
+  for (const auto& [k, v] : changed->as_object()) {
+    if (v.is_null()) {
+      doc.erase(k);
+    } else {
+      doc.insert_or_assign(k, v);
+    }
+  }
+}
+
+// The distinct search words of the named string members of doc.
+std::set<std::string> words(const object& doc, std::span<const std::string_view> members) {
+  std::set<std::string> out;
+  for (auto m : members) {
+    if (auto it = doc.find(m); it != doc.end() && it->second.is_string()) {
+      for (auto& w : words_of(it->second.as_string())) out.insert(std::move(w));
+    }
+  }
+  return out;
+}
+
+void reindex(batch& b, std::string_view prefix, std::string_view id,
+             const std::set<std::string>& before, const std::set<std::string>& after) {
+  for (const auto& w : before) {
+    if (!after.contains(w)) b.del(keys::word(prefix, w, id));
+  }
+  for (const auto& w : after) {
+    if (!before.contains(w)) b.put(keys::word(prefix, w, id), "");
+  }
+}
+
+constexpr std::array<std::string_view, 4> k_customer_words = {"name", "dba_name", "number",
+                                                             "external_id"};
+constexpr std::array<std::string_view, 4> k_contact_words = {"name", "email", "phone", "mobile"};
+
+// ---- contacts: documents by id, by customer, and the contact search words -------------------
+class contacts_view final : public view {
+ public:
+  std::string_view name() const override { return "contacts"; }
+
+  result<void> apply(const recorded_event& re, batch& b) override {
+    const event& e = re.e;
+    if (!e.type.starts_with("contact.")) return {};
+    const auto key = keys::contact(e.entity_id);
+    auto doc = load(b, key);
+    if (!doc) return std::unexpected(doc.error());
+    if (e.type == et::contact_added) {
+      object d;
+      if (const value* f = e.data.find("fields"); f != nullptr && f->is_object()) {
+        d = f->as_object();
+      }
+      d["id"] = e.entity_id;
+      d["customer_id"] = e.customer.get();
+      d["primary"] = false;
+      stamp(d, e, true);
+      reindex(b, keys::contact_word_prefix, e.entity_id, {}, words(d, k_contact_words));
+      b.put(keys::customer_contacts(e.customer.get()) + e.entity_id, "");
+      b.put(key, to_json(d));
+      return {};
+    }
+    if (doc->is_null()) return {};  // an event of a contact already removed
+    object& d = doc->as_object();
+    if (e.type == et::contact_changed) {
+      const auto before = words(d, k_contact_words);
+      apply_changed(d, e.data);
+      stamp(d, e, false);
+      reindex(b, keys::contact_word_prefix, e.entity_id, before, words(d, k_contact_words));
+      b.put(key, to_json(d));
+    } else if (e.type == et::contact_removed) {
+      reindex(b, keys::contact_word_prefix, e.entity_id, words(d, k_contact_words), {});
+      b.del(keys::customer_contacts(e.customer.get()) + e.entity_id);
+      b.del(key);
+    } else if (e.type == et::contact_primary_designated) {
+      d["primary"] = true;
+      stamp(d, e, false);
+      b.put(key, to_json(d));
+      const auto previous = e.data.string_at("previous_contact_id");
+      if (!previous.empty()) {
+        const auto previous_key = keys::contact(previous);
+        auto old = load(b, previous_key);
+        if (!old) return std::unexpected(old.error());
+        if (old->is_object()) {
+          old->as_object()["primary"] = false;
+          b.put(previous_key, to_json(*old));
+        }
+      }
+    }
+    return {};
+  }
+};
+
+// ---- customers: documents (with the primary contact and counts) and the search words ---------
+class customers_view final : public view {
+ public:
+  std::string_view name() const override { return "customers"; }
+
+  result<void> apply(const recorded_event& re, batch& b) override {
+    const event& e = re.e;
+    const auto key = keys::customer(e.customer.get());
+    if (e.type == et::customer_registered) {
+      object d;
+      if (const value* f = e.data.find("fields"); f != nullptr && f->is_object()) {
+        d = f->as_object();
+      }
+      d["id"] = e.customer.get();
+      d["number"] = e.data.string_at("number");
+      d["status"] = k_status_active;
+      d["primary_contact"] = nullptr;
+      d["counts"] = object{{"contacts", 0}};
+      stamp(d, e, true);
+      reindex(b, keys::customer_word_prefix, e.customer.get(), {}, words(d, k_customer_words));
+      b.put(key, to_json(d));
+      return {};
+    }
+    auto doc = load(b, key);
+    if (!doc) return std::unexpected(doc.error());
+    if (doc->is_null()) return {};
+    object& d = doc->as_object();
+    if (e.type == et::customer_details_changed) {
+      const auto before = words(d, k_customer_words);
+      apply_changed(d, e.data);
+      stamp(d, e, false);
+      reindex(b, keys::customer_word_prefix, e.customer.get(), before, words(d, k_customer_words));
+    } else if (e.type == et::customer_deactivated || e.type == et::customer_reactivated ||
+               e.type == et::customer_archived) {
+      d["status"] = e.type == et::customer_deactivated   ? k_status_inactive
+                    : e.type == et::customer_reactivated ? k_status_active
+                                                         : k_status_archived;
+      stamp(d, e, false);
+    } else if (e.type == et::contact_added || e.type == et::contact_removed) {
+      auto& counts = d["counts"];
+      if (!counts.is_object()) counts = object{};
+      const value* n = counts.find("contacts");
+      const std::int64_t now = (n != nullptr && n->is_int() ? n->as_int() : 0) +
+                               (e.type == et::contact_added ? 1 : -1);
+      counts.as_object()["contacts"] = now;
+      if (e.type == et::contact_removed && primary_of(d) == e.entity_id) {
+        d["primary_contact"] = nullptr;
+      }
+    } else if (e.type == et::contact_primary_designated ||
+               (e.type == et::contact_changed && primary_of(d) == e.entity_id)) {
+      auto contact = load(b, keys::contact(e.entity_id));
+      if (!contact) return std::unexpected(contact.error());
+      d["primary_contact"] = contact->is_null() ? value{} : summary(*contact);
+    } else {
+      return {};
+    }
+    b.put(key, to_json(d));
+    return {};
+  }
+
+ private:
+  static std::string_view primary_of(const object& d) {
+    auto it = d.find("primary_contact");
+    return it == d.end() ? std::string_view{} : it->second.string_at("id");
+  }
+  static value summary(const value& contact) {
+    object s;
+    for (auto m : {"id", "name", "title", "email", "phone", "mobile"}) {
+      if (const value* v = contact.find(m)) s[m] = *v;
+    }
+    return s;
+  }
+};
+
+// ---- primary contact by customer: the id of the one primary contact ----------------------------
+class primary_contact_view final : public view {
+ public:
+  std::string_view name() const override { return "primary-contact"; }
+
+  result<void> apply(const recorded_event& re, batch& b) override {
+    const event& e = re.e;
+    const auto key = keys::primary_contact(e.customer.get());
+    if (e.type == et::contact_primary_designated) {
+      b.put(key, e.entity_id);
+    } else if (e.type == et::contact_removed) {
+      auto current = b.get(key);
+      if (!current) return std::unexpected(current.error());
+      if (*current && **current == e.entity_id) b.del(key);
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<view>> make_views() {
+  std::vector<std::unique_ptr<view>> out;
+  out.push_back(std::make_unique<contacts_view>());
+  out.push_back(std::make_unique<customers_view>());
+  out.push_back(std::make_unique<primary_contact_view>());
+  return out;
+}
+
+}  // namespace fieldledger::projections
