@@ -41,6 +41,9 @@ inline http_response http(std::uint16_t port, const std::string& method, const s
   }
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  if (!body.empty() && !headers.contains("Content-Type")) {
+    req += "Content-Type: application/json\r\n";
+  }
   if (!body.empty() || method == "POST" || method == "PATCH") {
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   }
