@@ -308,7 +308,7 @@ TEST_F(ApiTest, ConcurrentMakePrimaryRequestsLeaveExactlyOnePrimary) {
         auto r = send("POST", "/v1/contacts/" + contacts[(t + i) % 4] + "/make-primary");
         EXPECT_EQ(r.status, 200) << r.body;
         std::lock_guard lock(mu);
-        const auto pos = json_of(r).string_at("position");
+        const std::string pos(json_of(r).string_at("position"));
         if (domain::parse_log_position(pos) > domain::parse_log_position(last)) last = pos;
       }
     });
