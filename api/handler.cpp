@@ -70,6 +70,8 @@ response outcome_response(unsigned version, bool keep_alive, const command_outco
 enum class route_id {
   healthz, readyz, customers, customer, customer_deactivate, customer_reactivate,
   customer_contacts, customer_primary_contact, contacts, contact, contact_make_primary,
+  customer_sites, site, site_assets, customer_assets, assets, asset, asset_move, asset_parts,
+  part, customer_children,
 };
 
 struct route {
@@ -94,6 +96,18 @@ const route k_routes[] = {
     {route_id::contact, {"v1", "contacts", "*"},
      {http::verb::get, http::verb::patch, http::verb::delete_}},
     {route_id::contact_make_primary, {"v1", "contacts", "*", "make-primary"}, {http::verb::post}},
+    {route_id::customer_sites, {"v1", "customers", "*", "sites"}, {http::verb::get, http::verb::post}},
+    {route_id::site, {"v1", "sites", "*"}, {http::verb::get, http::verb::patch, http::verb::delete_}},
+    {route_id::site_assets, {"v1", "sites", "*", "assets"}, {http::verb::get}},
+    {route_id::customer_assets, {"v1", "customers", "*", "assets"},
+     {http::verb::get, http::verb::post}},
+    {route_id::assets, {"v1", "assets"}, {http::verb::get}},
+    {route_id::asset, {"v1", "assets", "*"}, {http::verb::get, http::verb::patch, http::verb::delete_}},
+    {route_id::asset_move, {"v1", "assets", "*", "move"}, {http::verb::post}},
+    {route_id::asset_parts, {"v1", "assets", "*", "parts"}, {http::verb::get, http::verb::post}},
+    {route_id::part, {"v1", "asset-parts", "*"},
+     {http::verb::get, http::verb::patch, http::verb::delete_}},
+    {route_id::customer_children, {"v1", "customers", "*", "children"}, {http::verb::get}},
 };
 
 const route* match(const std::vector<std::string>& segments) {
@@ -234,8 +248,8 @@ void customers(exchange& x) {
     if (!check(x, body)) return;
     return x.command(register_customer{std::move(*body)});
   }
-  if (!check(x, check_params(x.t, {"q", "city", "industry", "type", "zone", "status", "limit",
-                                    "cursor", "min_position"})))
+  if (!check(x, check_params(x.t, {"q", "city", "industry", "type", "zone", "status", "equipment",
+                                    "limit", "cursor", "min_position"})))
     return;
   projections::customer_filter f;
   const auto get = [&](std::string_view k) {
@@ -248,6 +262,7 @@ void customers(exchange& x) {
   f.type = get("type");
   f.zone = get("zone");
   f.status = get("status");
+  f.equipment = get("equipment");
   f.cursor = get("cursor");
   if (!f.status.empty() && f.status != k_status_active && f.status != k_status_inactive &&
       f.status != k_status_archived) {
@@ -380,6 +395,199 @@ void make_primary(exchange& x, const std::string& id) {
   x.command(make_primary_contact{contact_id{id}, *match});
 }
 
+// ---- sites, assets, parts ---------------------------------------------------------------------
+
+std::string param(const exchange& x, std::string_view k) {
+  const auto it = x.t.query.find(k);
+  return it == x.t.query.end() ? std::string{} : it->second;
+}
+
+// GET of one document, 404 naming what is missing.
+template <typename Id, typename Lookup>
+void get_document(exchange& x, Id id, std::string what, Lookup lookup) {
+  if (!check(x, check_params(x.t, {"min_position"}))) return;
+  x.query([lookup, id, what](const request& req) {
+    auto doc = lookup(id);
+    if (!doc) return problem(req, doc.error());
+    if (!*doc) {
+      return problem(req, error{errc::not_found, "no " + what + " with id \"" + id.get() + "\"", {}, {}});
+    }
+    return document_response(req, std::move(**doc));
+  });
+}
+
+// GET of a page: limit and cursor, plus extra parameters.
+template <typename List>
+void get_page(exchange& x, std::initializer_list<std::string_view> extra, List list) {
+  std::vector<std::string_view> allowed{"limit", "cursor", "min_position"};
+  allowed.insert(allowed.end(), extra.begin(), extra.end());
+  for (const auto& [name, v] : x.t.query) {
+    if (std::ranges::find(allowed, name) == allowed.end()) {
+      std::string names;
+      for (auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
+      return x.fail_with(error{errc::malformed, "unknown query parameter \"" + name + "\"",
+                               {{name, "unknown parameter; this route takes: " + names}}, {}});
+    }
+  }
+  auto limit = page_limit(x.t);
+  if (!check(x, limit)) return;
+  x.query([list, n = *limit, cursor = param(x, "cursor")](const request& req) {
+    auto p = list(n, cursor);
+    return p ? page_response(req, *p) : problem(req, p.error());
+  });
+}
+
+// A create (POST body) or change (PATCH body) or delete command of an owned entity.
+template <typename Make>
+void body_command(exchange& x, Make make) {
+  if (!check(x, check_params(x.t, {}))) return;
+  auto body = json_body(x.req);
+  if (!check(x, body)) return;
+  x.command(make(std::move(*body)));
+}
+
+void customer_sites(exchange& x, const std::string& id) {
+  const customer_id cid{id};
+  if (x.req.method() == http::verb::post) {
+    return body_command(x, [&](value body) { return add_site{cid, std::move(body)}; });
+  }
+  const auto& q = x.s.queries;
+  get_page(x, {}, [&q, cid](std::size_t n, const std::string& c) { return q.sites_of(cid, n, c); });
+}
+
+std::optional<projections::asset_filter> asset_filter_of(const exchange& x) {
+  projections::asset_filter f;
+  f.product_class = param(x, "product_class");
+  f.brand = param(x, "brand");
+  f.status = param(x, "status");
+  return f;
+}
+
+void site(exchange& x, const std::string& id) {
+  const site_id sid{id};
+  const auto& q = x.s.queries;
+  if (x.req.method() == http::verb::get) {
+    return get_document(x, sid, "site", [&q](const site_id& i) { return q.site(i); });
+  }
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  if (x.req.method() == http::verb::delete_) return x.command(remove_site{sid, *match});
+  auto patch = json_body(x.req);
+  if (!check(x, patch)) return;
+  x.command(change_site{sid, std::move(*patch), *match});
+}
+
+void site_assets(exchange& x, const std::string& id) {
+  const auto& q = x.s.queries;
+  auto f = *asset_filter_of(x);
+  get_page(x, {"product_class", "brand", "status"},
+           [&q, sid = site_id{id}, f](std::size_t n, const std::string& c) {
+             auto g = f;
+             g.limit = n;
+             g.cursor = c;
+             return q.assets_of_site(sid, g);
+           });
+}
+
+void customer_assets(exchange& x, const std::string& id) {
+  const customer_id cid{id};
+  if (x.req.method() == http::verb::post) {
+    return body_command(x, [&](value body) { return register_asset{cid, std::move(body)}; });
+  }
+  const auto& q = x.s.queries;
+  auto f = *asset_filter_of(x);
+  get_page(x, {"product_class", "brand", "status"},
+           [&q, cid, f](std::size_t n, const std::string& c) {
+             auto g = f;
+             g.limit = n;
+             g.cursor = c;
+             return q.assets_of_customer(cid, g);
+           });
+}
+
+void assets(exchange& x) {
+  if (!check(x, check_params(x.t, {"serial", "min_position"}))) return;
+  const auto serial = param(x, "serial");
+  if (serial.empty()) {
+    return x.fail_with(error{errc::invalid, "give the serial number to look up",
+                             {{"serial", "is required; list assets under a customer or a site"}},
+                             {}});
+  }
+  const auto& q = x.s.queries;
+  x.query([&q, serial](const request& req) {
+    auto p = q.assets_by_serial(serial);
+    return p ? page_response(req, *p) : problem(req, p.error());
+  });
+}
+
+void asset(exchange& x, const std::string& id) {
+  const asset_id aid{id};
+  const auto& q = x.s.queries;
+  if (x.req.method() == http::verb::get) {
+    return get_document(x, aid, "asset", [&q](const asset_id& i) { return q.asset(i); });
+  }
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  if (x.req.method() == http::verb::delete_) return x.command(retire_asset{aid, *match});
+  auto patch = json_body(x.req);
+  if (!check(x, patch)) return;
+  x.command(change_asset{aid, std::move(*patch), *match});
+}
+
+void asset_move(exchange& x, const std::string& id) {
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  auto body = json_body(x.req);
+  if (!check(x, body)) return;
+  for (const auto& [k, v] : body->as_object()) {
+    if (k != "site_id") {
+      return x.fail_with(error{errc::malformed, "unknown field \"" + k + "\"",
+                               {{k, "unknown field; allowed: site_id"}}, {}});
+    }
+  }
+  const value* to = body->find("site_id");
+  if (to == nullptr || !to->is_string() || !is_id(to->as_string())) {
+    return x.fail_with(error{errc::invalid, "the site to move to is missing or not an id",
+                             {{"site_id", "must be the id of a site of the asset's customer"}},
+                             {}});
+  }
+  x.command(move_asset{asset_id{id}, site_id{to->as_string()}, *match});
+}
+
+void asset_parts(exchange& x, const std::string& id) {
+  const asset_id aid{id};
+  if (x.req.method() == http::verb::post) {
+    return body_command(x, [&](value body) { return add_part{aid, std::move(body)}; });
+  }
+  const auto& q = x.s.queries;
+  get_page(x, {}, [&q, aid](std::size_t n, const std::string& c) { return q.parts_of(aid, n, c); });
+}
+
+void part(exchange& x, const std::string& id) {
+  const part_id pid{id};
+  const auto& q = x.s.queries;
+  if (x.req.method() == http::verb::get) {
+    return get_document(x, pid, "asset part", [&q](const part_id& i) { return q.part(i); });
+  }
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  if (x.req.method() == http::verb::delete_) return x.command(remove_part{pid, *match});
+  auto patch = json_body(x.req);
+  if (!check(x, patch)) return;
+  x.command(change_part{pid, std::move(*patch), *match});
+}
+
+void customer_children(exchange& x, const std::string& id) {
+  const auto& q = x.s.queries;
+  get_page(x, {}, [&q, cid = customer_id{id}](std::size_t n, const std::string& c) {
+    return q.children_of(cid, n, c);
+  });
+}
+
 std::string_view bearer_token(const request& req) {
   const auto it = req.find(http::field::authorization);
   if (it == req.end()) return {};
@@ -435,7 +643,10 @@ void handler::handle(request req, responder respond) const {
     if (r->pattern[i] != "*") continue;
     id = t->segments[i];
     if (!is_id(id)) {
-      const auto what = t->segments[i - 1] == "contacts" ? "contact" : "customer";
+      const auto& kind = t->segments[i - 1];
+      const std::string what = kind == "asset-parts" ? "asset part"
+                               : kind.ends_with('s') ? kind.substr(0, kind.size() - 1)
+                                                     : kind;
       return respond(problem(req, error{errc::not_found,
                                         "\"" + id + "\" is not a " + what + " id",
                                         {{"id", "ids are lower-case UUIDs as this API gives out"}},
@@ -470,6 +681,16 @@ void handler::handle(request req, responder respond) const {
     case route_id::contacts: return contacts(x);
     case route_id::contact: return contact(x, id);
     case route_id::contact_make_primary: return make_primary(x, id);
+    case route_id::customer_sites: return customer_sites(x, id);
+    case route_id::site: return site(x, id);
+    case route_id::site_assets: return site_assets(x, id);
+    case route_id::customer_assets: return customer_assets(x, id);
+    case route_id::assets: return assets(x);
+    case route_id::asset: return asset(x, id);
+    case route_id::asset_move: return asset_move(x, id);
+    case route_id::asset_parts: return asset_parts(x, id);
+    case route_id::part: return part(x, id);
+    case route_id::customer_children: return customer_children(x, id);
   }
 }
 

@@ -23,10 +23,11 @@ struct queued {
 result<customer_id> target_customer(const command& cmd, const write_model& model) {
   struct visitor {
     const write_model& model;
-    result<customer_id> contact_owner(const contact_id& id) const {
-      if (auto owner = model.owner_of(id.get())) return *owner;
-      return fail(errc::not_found, "no contact " + id.get());
+    result<customer_id> owner(const std::string& id, std::string_view what) const {
+      if (auto owner = model.owner_of(id)) return *owner;
+      return fail(errc::not_found, "no " + std::string(what) + " with id \"" + id + "\"");
     }
+    result<customer_id> contact_owner(const contact_id& id) const { return owner(id.get(), "contact"); }
     result<customer_id> operator()(const register_customer&) const { return customer_id{}; }
     result<customer_id> operator()(const change_customer& c) const { return c.id; }
     result<customer_id> operator()(const deactivate_customer& c) const { return c.id; }
@@ -37,6 +38,20 @@ result<customer_id> target_customer(const command& cmd, const write_model& model
     result<customer_id> operator()(const remove_contact& c) const { return contact_owner(c.id); }
     result<customer_id> operator()(const make_primary_contact& c) const {
       return contact_owner(c.id);
+    }
+    result<customer_id> operator()(const add_site& c) const { return c.customer; }
+    result<customer_id> operator()(const change_site& c) const { return owner(c.id.get(), "site"); }
+    result<customer_id> operator()(const remove_site& c) const { return owner(c.id.get(), "site"); }
+    result<customer_id> operator()(const register_asset& c) const { return c.customer; }
+    result<customer_id> operator()(const change_asset& c) const { return owner(c.id.get(), "asset"); }
+    result<customer_id> operator()(const move_asset& c) const { return owner(c.id.get(), "asset"); }
+    result<customer_id> operator()(const retire_asset& c) const { return owner(c.id.get(), "asset"); }
+    result<customer_id> operator()(const add_part& c) const { return owner(c.asset.get(), "asset"); }
+    result<customer_id> operator()(const change_part& c) const {
+      return owner(c.id.get(), "asset part");
+    }
+    result<customer_id> operator()(const remove_part& c) const {
+      return owner(c.id.get(), "asset part");
     }
   };
   return std::visit(visitor{model}, cmd);
@@ -49,8 +64,11 @@ std::string addressed_entity(const command& cmd) {
         using t = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<t, register_customer>) {
           return {};
-        } else if constexpr (std::is_same_v<t, add_contact>) {
+        } else if constexpr (std::is_same_v<t, add_contact> || std::is_same_v<t, add_site> ||
+                             std::is_same_v<t, register_asset>) {
           return c.customer.get();
+        } else if constexpr (std::is_same_v<t, add_part>) {
+          return c.asset.get();
         } else {
           return c.id.get();
         }
@@ -63,6 +81,9 @@ command_outcome unchanged_outcome(const command& cmd, const customer_state& stat
   const std::string entity = addressed_entity(cmd);
   entity_version version = state.version;
   if (const auto* c = state.find_contact(entity)) version = c->version;
+  for (const auto* m : {&state.sites, &state.assets, &state.parts}) {
+    if (auto it = m->find(entity); it != m->end()) version = it->second.version;
+  }
   return make_outcome(state, entity, version, last, false);
 }
 
@@ -186,8 +207,10 @@ struct pipeline::impl {
         if (it.event_count == 0) continue;
         const auto& last = events[it.first_event + it.event_count - 1];
         const auto& first = events[it.first_event];
-        const bool created = first.type == event_types::customer_registered ||
-                             first.type == event_types::contact_added;
+        const bool created =
+            first.type == event_types::customer_registered ||
+            first.type == event_types::contact_added || first.type == event_types::site_added ||
+            first.type == event_types::asset_registered || first.type == event_types::part_added;
         it.answer = make_outcome(model.customer(last.customer), last.entity_id, last.version,
                                  (*positions)[it.first_event + it.event_count - 1], created);
       }

@@ -12,7 +12,9 @@ namespace {
 constexpr std::size_t k_restore_batch = 4096;
 
 bool creates_entity(std::string_view type) {
-  return type == event_types::customer_registered || type == event_types::contact_added;
+  return type == event_types::customer_registered || type == event_types::contact_added ||
+         type == event_types::site_added || type == event_types::asset_registered ||
+         type == event_types::part_added;
 }
 
 std::string idempotency_slot(std::string_view actor, std::string_view key) {
@@ -36,7 +38,12 @@ command_outcome make_outcome(const customer_state& state, const std::string& ent
   const bool is_customer = entity_id == state.id.get();
   command_outcome out;
   out.status = created ? 201 : 200;
-  out.location = (is_customer ? "/v1/customers/" : "/v1/contacts/") + entity_id;
+  const char* collection = is_customer                        ? "/v1/customers/"
+                           : state.sites.contains(entity_id)  ? "/v1/sites/"
+                           : state.assets.contains(entity_id) ? "/v1/assets/"
+                           : state.parts.contains(entity_id)  ? "/v1/asset-parts/"
+                                                              : "/v1/contacts/";
+  out.location = collection + entity_id;
   out.entity_id = entity_id;
   out.version = version;
   out.position = position;
@@ -56,6 +63,8 @@ void write_model::clear() {
   customers_.clear();
   owners_.clear();
   external_ids_.clear();
+  serials_.clear();
+  asset_serials_.clear();
   idempotency_.clear();
   last_number_ = 0;
   reserved_number_ = 0;
@@ -94,7 +103,23 @@ void write_model::evolve(const event& e) {
     }
     if (!new_external.empty()) external_ids_[new_external] = e.customer.get();
   }
-  if (e.type == event_types::contact_added) owners_[e.entity_id] = e.customer.get();
+  if (creates_entity(e.type) && e.type != event_types::customer_registered) {
+    owners_[e.entity_id] = e.customer.get();
+  }
+  if (e.type.starts_with("asset.")) {
+    // The serial index follows the asset's serial number; a retired asset keeps its serial.
+    if (auto a = entry.state.assets.find(e.entity_id); a != entry.state.assets.end()) {
+      const std::string serial(a->second.fields.string_at("serial_no"));
+      auto& held = asset_serials_[e.entity_id];
+      if (held != serial) {
+        if (auto it = serials_.find(held); it != serials_.end() && it->second == e.entity_id) {
+          serials_.erase(it);
+        }
+        if (!serial.empty()) serials_[serial] = e.entity_id;
+        held = serial;
+      }
+    }
+  }
   if (e.type == event_types::customer_registered) {
     last_number_ = std::max(last_number_, number_value(entry.state.number));
   }
@@ -147,6 +172,20 @@ std::optional<customer_id> write_model::external_id_owner(std::string_view exter
 bool write_model::customer_exists(const customer_id& id) const {
   auto it = customers_.find(id.get());
   return it != customers_.end() && it->second.state.exists();
+}
+
+std::optional<std::string> write_model::serial_owner(std::string_view serial) const {
+  auto it = serials_.find(std::string(serial));
+  if (it == serials_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<customer_id> write_model::parent_of(const customer_id& id) const {
+  auto it = customers_.find(id.get());
+  if (it == customers_.end()) return std::nullopt;
+  const auto parent = it->second.state.fields.string_at("parent_id");
+  if (parent.empty()) return std::nullopt;
+  return customer_id{std::string(parent)};
 }
 
 std::string write_model::new_entity_id() { return new_id(); }

@@ -32,8 +32,8 @@ class write_model final : public domain::decide_env {
   void evolve(const domain::event& e);
   void settle(const domain::event& e, const domain::log_position& pos);
 
-  // The customer owning a contact, if known.
-  std::optional<domain::customer_id> owner_of(std::string_view contact_id) const;
+  // The customer owning a contact, site, asset or part, if known.
+  std::optional<domain::customer_id> owner_of(std::string_view entity_id) const;
   // The state of a customer; an empty state when unknown.
   const domain::customer_state& customer(const domain::customer_id& id) const;
   // The latest log position of a customer's events.
@@ -46,6 +46,8 @@ class write_model final : public domain::decide_env {
   bool customer_exists(const domain::customer_id& id) const override;
   std::string new_entity_id() override;
   std::string next_customer_number() override;
+  std::optional<std::string> serial_owner(std::string_view serial) const override;
+  std::optional<domain::customer_id> parent_of(const domain::customer_id& id) const override;
 
   std::size_t customer_count() const noexcept { return customers_.size(); }
 
@@ -57,8 +59,10 @@ class write_model final : public domain::decide_env {
   void clear();
 
   std::unordered_map<std::string, customer_entry> customers_;
-  std::unordered_map<std::string, std::string> owners_;              // contact id -> customer id
+  std::unordered_map<std::string, std::string> owners_;  // contact/site/asset/part id -> customer
   std::unordered_map<std::string, std::string> external_ids_;        // external id -> customer id
+  std::unordered_map<std::string, std::string> serials_;             // serial no -> asset id
+  std::unordered_map<std::string, std::string> asset_serials_;       // asset id -> serial no
   std::unordered_map<std::string, idempotency_record> idempotency_;  // actor + '\n' + key
   std::int64_t last_number_ = 0;      // highest customer number in the model
   std::int64_t reserved_number_ = 0;  // highest number handed to a decision

@@ -23,6 +23,14 @@ result<const contact_state*> addressed_contact(const customer_state& state, cons
   return c;
 }
 
+// A contact's site must be a live site of its customer.
+result<void> check_contact_site(const customer_state& state, const value& fields) {
+  const auto site = fields.string_at("site_id");
+  if (site.empty() || state.live_site(site) != nullptr) return {};
+  return fail(errc::invalid, "the contact's site is not a site of this customer",
+              {{"site_id", "no site \"" + std::string(site) + "\" belongs to this customer"}});
+}
+
 event contact_event(const customer_state& state, const contact_state& c, std::string_view type,
                     value data) {
   return make_event(type, state.id, c.id.get(), contact_subject(state.id, c.id.get()),
@@ -39,6 +47,7 @@ result<std::vector<event>> decide_contact(const customer_state& state, const add
   if (auto ok = check_not_archived(state); !ok) return std::unexpected(ok.error());
   auto fields = validate_fields(contact_fields(), cmd.body);
   if (!fields) return std::unexpected(std::move(fields.error()));
+  if (auto ok = check_contact_site(state, *fields); !ok) return std::unexpected(ok.error());
   const std::string id = env.new_entity_id();
   std::vector<event> events{make_event(event_types::contact_added, state.id, id,
                                        contact_subject(state.id, id), entity_version{1},
@@ -63,6 +72,9 @@ result<std::vector<event>> decide_contact(const customer_state& state, const cha
   if (!after) return std::unexpected(std::move(after.error()));
   auto changes = field_changes((*c)->fields, *after);
   if (!changes) return std::vector<event>{};
+  if (changes->find("changed")->find("site_id") != nullptr) {
+    if (auto ok = check_contact_site(state, *after); !ok) return std::unexpected(ok.error());
+  }
   return std::vector{contact_event(state, **c, event_types::contact_changed, *changes)};
 }
 

@@ -46,6 +46,42 @@ constexpr std::array k_contact_fields = {
     field_spec{.name = "notes", .kind = field_kind::text, .max_length = 4000},
 };
 
+constexpr std::array k_site_fields = {
+    field_spec{.name = "name", .kind = field_kind::string, .required = true},
+    field_spec{.name = "code", .kind = field_kind::string, .max_length = 50},
+    field_spec{.name = "address", .kind = field_kind::address},
+    field_spec{.name = "phone", .kind = field_kind::phone, .max_length = 40},
+    field_spec{.name = "email", .kind = field_kind::email, .max_length = 254},
+    field_spec{.name = "site_contact_id", .kind = field_kind::id},
+    field_spec{.name = "service_zone", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "notes", .kind = field_kind::text, .max_length = 4000},
+};
+
+constexpr std::string_view k_asset_statuses[] = {"in_service", "out_of_service", "in_repair",
+                                                 "retired"};
+
+constexpr std::array k_asset_fields = {
+    field_spec{.name = "site_id", .kind = field_kind::id, .required = true},
+    field_spec{.name = "serial_no", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "product_code", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "brand", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "model", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "description", .kind = field_kind::text, .max_length = 4000},
+    field_spec{.name = "product_class", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "install_date", .kind = field_kind::date},
+    field_spec{.name = "warranty_end", .kind = field_kind::date},
+    field_spec{.name = "cost_centre", .kind = field_kind::string, .max_length = 50},
+    field_spec{.name = "status", .kind = field_kind::choice, .choices = k_asset_statuses},
+};
+
+constexpr std::array k_part_fields = {
+    field_spec{.name = "name", .kind = field_kind::string, .required = true},
+    field_spec{.name = "part_number", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "serial_no", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "install_date", .kind = field_kind::date},
+    field_spec{.name = "notes", .kind = field_kind::text, .max_length = 4000},
+};
+
 std::unexpected<error> customer_not_found(const customer_id& id) {
   return fail(errc::not_found, "no customer with id \"" + id.get() + "\"");
 }
@@ -69,6 +105,16 @@ result<void> check_parent(const value& fields, const customer_id& self, const de
   if (!env.customer_exists(parent_id)) {
     return fail(errc::invalid, "the parent customer does not exist",
                 {{"parent_id", "no customer with id \"" + parent_id.get() + "\""}});
+  }
+  // No cycles: walking up from the new parent must not come back to this customer.
+  std::optional<customer_id> up = parent_id;
+  for (int depth = 0; up && depth < 10'000; ++depth) {
+    if (!self.get().empty() && *up == self) {
+      return fail(errc::invalid, "the customer would become its own ancestor",
+                  {{"parent_id", "customer \"" + parent_id.get() +
+                                     "\" is below this customer in the hierarchy"}});
+    }
+    up = env.parent_of(*up);
   }
   return {};
 }
@@ -178,9 +224,18 @@ struct decider {
   result<std::vector<event>> operator()(const add_contact& c) const {
     return detail::decide_contact(state, c, env);
   }
-  template <typename contact_command>
-  result<std::vector<event>> operator()(const contact_command& c) const {
+  result<std::vector<event>> operator()(const change_contact& c) const {
     return detail::decide_contact(state, c);
+  }
+  result<std::vector<event>> operator()(const remove_contact& c) const {
+    return detail::decide_contact(state, c);
+  }
+  result<std::vector<event>> operator()(const make_primary_contact& c) const {
+    return detail::decide_contact(state, c);
+  }
+  template <typename equipment_command>
+  result<std::vector<event>> operator()(const equipment_command& c) const {
+    return detail::decide_equipment(state, c, env);
   }
 };
 
@@ -283,6 +338,23 @@ result<void> check_not_archived(const customer_state& state) {
 
 std::span<const field_spec> customer_fields() { return k_customer_fields; }
 std::span<const field_spec> contact_fields() { return k_contact_fields; }
+std::span<const field_spec> site_fields() { return k_site_fields; }
+std::span<const field_spec> asset_fields() { return k_asset_fields; }
+std::span<const field_spec> part_fields() { return k_part_fields; }
+
+namespace {
+const owned_state* live(const std::map<std::string, owned_state, std::less<>>& m,
+                        std::string_view id) {
+  auto it = m.find(id);
+  return it == m.end() || it->second.removed ? nullptr : &it->second;
+}
+}  // namespace
+
+const owned_state* customer_state::live_site(std::string_view id) const { return live(sites, id); }
+const owned_state* customer_state::live_asset(std::string_view id) const {
+  return live(assets, id);
+}
+const owned_state* customer_state::live_part(std::string_view id) const { return live(parts, id); }
 
 const contact_state* customer_state::find_contact(std::string_view id) const {
   auto it = contacts.find(id);
@@ -295,7 +367,9 @@ result<std::vector<event>> decide(const customer_state& state, const command& cm
 }
 
 void evolve(customer_state& state, const event& e) {
-  if (!evolve_customer(state, e)) detail::evolve_contact(state, e);
+  if (!evolve_customer(state, e) && !detail::evolve_contact(state, e)) {
+    detail::evolve_equipment(state, e);
+  }
 }
 
 }  // namespace fieldledger::domain

@@ -10,7 +10,18 @@
 //   contact.changed            {"changed": {...}, "previous": {...}}
 //   contact.removed            {"name": "David Chen"}   (the name stays in history)
 //   contact.primary-designated {"previous_contact_id": "<id>" | null}
-// Versions: customer events bump the customer's version; contact events bump that contact's.
+//   site.added                 {"fields": {...}}
+//   site.changed               {"changed", "previous"}
+//   site.removed               {"name": "North Campus"}
+//   asset.registered           {"fields": {...}}            (fields.site_id: where it is)
+//   asset.changed              {"changed", "previous"}
+//   asset.moved                {"from_site_id", "to_site_id"}
+//   asset.retired              {"previous_status"}
+//   part.added                 {"asset_id", "fields": {...}}
+//   part.changed               {"changed", "previous"}
+//   part.removed               {"asset_id", "name"}
+// Versions: customer events bump the customer's version; events of an owned entity (contact,
+// site, asset, part) bump that entity's.
 #include <map>
 #include <optional>
 #include <span>
@@ -26,6 +37,13 @@ namespace fieldledger::domain {
 
 std::span<const field_spec> customer_fields();
 std::span<const field_spec> contact_fields();
+std::span<const field_spec> site_fields();
+std::span<const field_spec> asset_fields();
+std::span<const field_spec> part_fields();
+
+// Asset status values (retired only through retire_asset).
+inline constexpr std::string_view k_asset_in_service = "in_service";
+inline constexpr std::string_view k_asset_retired = "retired";
 
 // Customer status values.
 inline constexpr std::string_view k_status_active = "active";
@@ -38,14 +56,17 @@ struct audit_stamp {
   friend bool operator==(const audit_stamp&, const audit_stamp&) = default;
 };
 
+// The state of an entity a customer owns: contacts, sites, assets and parts share this shape.
 struct contact_state {
   contact_id id;
   entity_version version{0};
   value fields{object{}};  // validated contact fields
-  bool removed = false;
+  bool removed = false;  // removed contact / site / part, retired asset
+  std::string parent;    // for a part: its asset id
   audit_stamp created, modified;
   friend bool operator==(const contact_state&, const contact_state&) = default;
 };
+using owned_state = contact_state;
 
 struct customer_state {
   customer_id id;
@@ -55,10 +76,15 @@ struct customer_state {
   value fields{object{}};     // validated customer fields
   std::map<std::string, contact_state, std::less<>> contacts;  // by contact id, removed ones too
   std::string primary_contact;  // contact id, "" when none
+  std::map<std::string, owned_state, std::less<>> sites, assets, parts;  // by id, removed too
   audit_stamp created, modified;
 
   bool exists() const noexcept { return version.get() > 0; }
   const contact_state* find_contact(std::string_view id) const;
+  // The live (not removed / retired) site, asset or part with this id, or nullptr.
+  const owned_state* live_site(std::string_view id) const;
+  const owned_state* live_asset(std::string_view id) const;
+  const owned_state* live_part(std::string_view id) const;
   friend bool operator==(const customer_state&, const customer_state&) = default;
 };
 
@@ -73,9 +99,22 @@ struct change_contact { contact_id id; value patch; std::optional<entity_version
 struct remove_contact { contact_id id; std::optional<entity_version> if_match; };
 struct make_primary_contact { contact_id id; std::optional<entity_version> if_match; };
 
+struct add_site { customer_id customer; value body; };
+struct change_site { site_id id; value patch; std::optional<entity_version> if_match; };
+struct remove_site { site_id id; std::optional<entity_version> if_match; };
+struct register_asset { customer_id customer; value body; };
+struct change_asset { asset_id id; value patch; std::optional<entity_version> if_match; };
+struct move_asset { asset_id id; site_id to; std::optional<entity_version> if_match; };
+struct retire_asset { asset_id id; std::optional<entity_version> if_match; };
+struct add_part { asset_id asset; value body; };
+struct change_part { part_id id; value patch; std::optional<entity_version> if_match; };
+struct remove_part { part_id id; std::optional<entity_version> if_match; };
+
 using command = std::variant<register_customer, change_customer, deactivate_customer,
                              reactivate_customer, archive_customer, add_contact, change_contact,
-                             remove_contact, make_primary_contact>;
+                             remove_contact, make_primary_contact, add_site, change_site,
+                             remove_site, register_asset, change_asset, move_asset, retire_asset,
+                             add_part, change_part, remove_part>;
 
 // Facts beyond one customer that a decision needs; the write model provides them.
 class decide_env {
@@ -87,6 +126,14 @@ class decide_env {
   // Ids and numbers for new entities (so that decide stays deterministic under test).
   virtual std::string new_entity_id() = 0;
   virtual std::string next_customer_number() = 0;  // "C-000001", ...
+  // The asset holding this serial number, if any (serials are unique across all customers).
+  virtual std::optional<std::string> serial_owner(std::string_view /*serial*/) const {
+    return std::nullopt;
+  }
+  // The parent of a customer, if it has one (for the no-cycles rule).
+  virtual std::optional<customer_id> parent_of(const customer_id& /*id*/) const {
+    return std::nullopt;
+  }
 };
 
 // Decides a command against the state of the customer it addresses (an empty state for

@@ -41,4 +41,30 @@ result<std::vector<event>> decide_contact(const customer_state& state,
 // Applies a contact.* event; returns false when e is not a contact event.
 bool evolve_contact(customer_state& state, const event& e);
 
+std::string owned_subject(const customer_id& customer, std::string_view kind, std::string_view id);
+
+result<std::vector<event>> decide_equipment(const customer_state& state, const add_site& cmd,
+                                            decide_env& env);
+result<std::vector<event>> decide_equipment(const customer_state& state, const change_site& cmd,
+                                            decide_env& env);
+result<std::vector<event>> decide_equipment(const customer_state& state, const remove_site& cmd,
+                                            decide_env& env);
+result<std::vector<event>> decide_equipment(const customer_state& state,
+                                            const register_asset& cmd, decide_env& env);
+result<std::vector<event>> decide_equipment(const customer_state& state, const change_asset& cmd,
+                                            decide_env& env);
+result<std::vector<event>> decide_equipment(const customer_state& state, const move_asset& cmd,
+                                            decide_env& env);
+result<std::vector<event>> decide_equipment(const customer_state& state, const retire_asset& cmd,
+                                            decide_env& env);
+result<std::vector<event>> decide_equipment(const customer_state& state, const add_part& cmd,
+                                            decide_env& env);
+result<std::vector<event>> decide_equipment(const customer_state& state, const change_part& cmd,
+                                            decide_env& env);
+result<std::vector<event>> decide_equipment(const customer_state& state, const remove_part& cmd,
+                                            decide_env& env);
+
+// Applies a site.*, asset.* or part.* event; returns false for other events.
+bool evolve_equipment(customer_state& state, const event& e);
+
 }  // namespace fieldledger::domain::detail

@@ -21,6 +21,16 @@ inline constexpr std::string_view contact_added = "contact.added";
 inline constexpr std::string_view contact_changed = "contact.changed";
 inline constexpr std::string_view contact_removed = "contact.removed";
 inline constexpr std::string_view contact_primary_designated = "contact.primary-designated";
+inline constexpr std::string_view site_added = "site.added";
+inline constexpr std::string_view site_changed = "site.changed";
+inline constexpr std::string_view site_removed = "site.removed";
+inline constexpr std::string_view asset_registered = "asset.registered";
+inline constexpr std::string_view asset_changed = "asset.changed";
+inline constexpr std::string_view asset_moved = "asset.moved";
+inline constexpr std::string_view asset_retired = "asset.retired";
+inline constexpr std::string_view part_added = "part.added";
+inline constexpr std::string_view part_changed = "part.changed";
+inline constexpr std::string_view part_removed = "part.removed";
 }  // namespace event_types
 
 inline constexpr int k_current_schema_version = 1;

@@ -20,6 +20,9 @@ struct named_type {
 
 using customer_id = named_type<std::string, struct customer_id_tag>;
 using contact_id = named_type<std::string, struct contact_id_tag>;
+using site_id = named_type<std::string, struct site_id_tag>;
+using asset_id = named_type<std::string, struct asset_id_tag>;
+using part_id = named_type<std::string, struct part_id_tag>;
 using entity_version = named_type<std::int64_t, struct entity_version_tag>;
 using partition_id = named_type<std::uint32_t, struct partition_id_tag>;
 using log_offset = named_type<std::int64_t, struct log_offset_tag>;

@@ -243,6 +243,17 @@ struct checker {
         return roles(v, path);
       case field_kind::notify:
         return notify(v, path);
+      case field_kind::date:
+        return shaped(v, path, spec.max_length, is_valid_date,
+                      "must be a calendar date like 2024-05-01");
+      case field_kind::choice:
+        if (v.is_string() &&
+            std::find(spec.choices.begin(), spec.choices.end(), v.as_string()) !=
+                spec.choices.end()) {
+          return v;
+        }
+        bad(path, "must be one of " + join_names(spec.choices));
+        return std::nullopt;
     }
     bad(path, "has an unsupported kind");
     return std::nullopt;
@@ -412,6 +423,21 @@ result<void> check_patch_keys(std::span<const field_spec> specs, const value& pa
   check_top_level_keys(specs, patch.as_object(), {}, out);
   if (!out.unknown.empty()) return unknown_fields_error(std::move(out.unknown));
   return {};
+}
+
+bool is_valid_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  int y = 0, m = 0, d = 0;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+  m = (s[5] - '0') * 10 + (s[6] - '0');
+  d = (s[8] - '0') * 10 + (s[9] - '0');
+  if (y < 1900 || m < 1 || m > 12 || d < 1) return false;
+  static constexpr int k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= k_days[m - 1] + (m == 2 && leap ? 1 : 0);
 }
 
 bool is_valid_email(std::string_view s) {

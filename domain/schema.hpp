@@ -21,6 +21,8 @@ enum class field_kind {
   address,    // {street, city, state, postcode, country (ISO 3166-1 alpha-2), lat, lng}
   role_list,  // array of distinct contact roles
   notify,     // {work_orders, quote_approvals, completions, invoices}: booleans
+  date,       // a calendar date, YYYY-MM-DD
+  choice,     // one of field_spec::choices
 };
 
 struct field_spec {
@@ -30,6 +32,7 @@ struct field_spec {
   std::size_t max_length = 200;  // for string-like kinds, in bytes
   std::int64_t min = 0;          // for integer
   std::int64_t max = 0;          // for integer
+  std::span<const std::string_view> choices = {};  // for choice
 };
 
 // The contact role types of the seed.
@@ -50,5 +53,6 @@ inline constexpr std::string_view k_contact_roles[] = {
 
 bool is_valid_email(std::string_view s);
 bool is_valid_country(std::string_view s);  // ISO 3166-1 alpha-2, upper case
+bool is_valid_date(std::string_view s);     // YYYY-MM-DD, a day that exists
 
 }  // namespace fieldledger::domain

@@ -17,6 +17,22 @@ inline constexpr std::string_view customer_contacts_prefix = "cc/";
 inline constexpr std::string_view contact_word_prefix = "cw/";
 inline constexpr std::string_view primary_contact_prefix = "pc/";
 
+inline constexpr std::string_view site_prefix = "st/";
+inline constexpr std::string_view asset_prefix = "as/";
+inline constexpr std::string_view part_prefix = "pa/";
+
+// "<prefix><a>" and "<prefix><a>/<b>".
+inline std::string key(std::string_view prefix, std::string_view a) {
+  return std::string(prefix) += a;
+}
+inline std::string key(std::string_view prefix, std::string_view a, std::string_view b) {
+  std::string k(prefix);
+  k += a;
+  k += '/';
+  k += b;
+  return k;
+}
+
 inline std::string customer(std::string_view id) { return std::string(customer_prefix) += id; }
 inline std::string contact(std::string_view id) { return std::string(contact_prefix) += id; }
 inline std::string primary_contact(std::string_view customer) {

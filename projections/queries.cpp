@@ -161,6 +161,11 @@ result<page> queries::customers(const customer_filter& f) const {
         (!f.zone.empty() && !equals_ci(doc->string_at("service_zone"), f.zone))) {
       return std::optional<std::string>{};
     }
+    if (!f.equipment.empty()) {
+      auto has = store_.get(keys::key("eq/", doc->string_at("id"), lower(f.equipment)));
+      if (!has) return std::unexpected(has.error());
+      if (!*has) return std::optional<std::string>{};
+    }
     if (!q.empty()) {
       if (!all_words_match(q, doc_words(*doc, k_customer_words))) return std::optional<std::string>{};
     }
@@ -261,6 +266,149 @@ result<page> queries::contacts(const contact_filter& f) const {
   }
   return collect(store_, keys::contact_prefix, f.cursor, f.limit,
                  [&](std::string_view, std::string_view v) { return accept_doc(v); });
+}
+
+// ---- equipment ---------------------------------------------------------------------------------
+
+namespace {
+
+// A page of the documents under doc_prefix named by the index keys under index_prefix.
+template <typename Accept>
+result<page> indexed(const view_store& store, const std::string& index_prefix,
+                     std::string_view doc_prefix, std::size_t limit, const std::string& cursor,
+                     Accept accept) {
+  return collect(store, index_prefix, cursor, limit,
+                 [&](std::string_view k, std::string_view) -> maybe_doc {
+                   auto text = store.get(keys::key(doc_prefix, k.substr(index_prefix.size())));
+                   if (!text || !*text) return text;
+                   return accept(**text);
+                 });
+}
+
+result<void> must_exist(const view_store& store, const std::string& key, std::string_view what,
+                        std::string_view id) {
+  auto doc = store.get(key);
+  if (!doc) return std::unexpected(doc.error());
+  if (!*doc) {
+    return fail(errc::not_found, "no " + std::string(what) + " with id \"" + std::string(id) + "\"");
+  }
+  return {};
+}
+
+auto asset_accept(const asset_filter& f) {
+  return [f](std::string_view text) -> maybe_doc {
+    if (f.product_class.empty() && f.brand.empty() && f.status.empty()) {
+      return std::optional<std::string>{std::string(text)};
+    }
+    auto doc = parse_doc(text);
+    if (!doc) return std::unexpected(doc.error());
+    if ((!f.product_class.empty() && !equals_ci(doc->string_at("product_class"), f.product_class)) ||
+        (!f.brand.empty() && !equals_ci(doc->string_at("brand"), f.brand)) ||
+        (!f.status.empty() && !equals_ci(doc->string_at("status"), f.status))) {
+      return std::optional<std::string>{};
+    }
+    return std::optional<std::string>{std::string(text)};
+  };
+}
+
+const auto k_any = [](std::string_view text) -> maybe_doc {
+  return std::optional<std::string>{std::string(text)};
+};
+
+}  // namespace
+
+result<std::optional<std::string>> queries::site(const site_id& id) const {
+  auto text = store_.get(keys::key(keys::site_prefix, id.get()));
+  if (!text || !*text) return text;
+  auto doc = parse_doc(**text);
+  if (!doc) return std::unexpected(doc.error());
+  // The contacts linked to the site, from the customer's contacts.
+  std::string out = **text;
+  out.pop_back();  // the closing brace of the document
+  out += ",\"contacts\":[";
+  bool first = true;
+  const auto prefix = keys::customer_contacts(doc->string_at("customer_id"));
+  std::optional<error> failure;
+  auto scanned = store_.scan(prefix, "", [&](std::string_view k, std::string_view) {
+    auto contact = store_.get(keys::contact(k.substr(prefix.size())));
+    if (!contact) {
+      failure = contact.error();
+      return false;
+    }
+    if (!*contact) return true;
+    auto c = parse_doc(**contact);
+    if (c && c->string_at("site_id") == id.get()) {
+      if (!first) out += ',';
+      out += **contact;
+      first = false;
+    }
+    return true;
+  });
+  if (!scanned) return std::unexpected(scanned.error());
+  if (failure) return std::unexpected(*failure);
+  out += "]}";
+  return std::optional<std::string>{std::move(out)};
+}
+
+result<page> queries::sites_of(const customer_id& id, std::size_t limit,
+                               const std::string& cursor) const {
+  if (auto ok = must_exist(store_, keys::customer(id.get()), "customer", id.get()); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return indexed(store_, keys::key("cs/", id.get(), ""), keys::site_prefix, limit, cursor, k_any);
+}
+
+result<std::optional<std::string>> queries::asset(const asset_id& id) const {
+  return store_.get(keys::key(keys::asset_prefix, id.get()));
+}
+
+result<page> queries::assets_of_site(const site_id& id, const asset_filter& f) const {
+  if (auto ok = must_exist(store_, keys::key(keys::site_prefix, id.get()), "site", id.get()); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return indexed(store_, keys::key("sa/", id.get(), ""), keys::asset_prefix, f.limit, f.cursor,
+                 asset_accept(f));
+}
+
+result<page> queries::assets_of_customer(const customer_id& id, const asset_filter& f) const {
+  if (auto ok = must_exist(store_, keys::customer(id.get()), "customer", id.get()); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return indexed(store_, keys::key("ca/", id.get(), ""), keys::asset_prefix, f.limit, f.cursor,
+                 asset_accept(f));
+}
+
+result<page> queries::assets_by_serial(std::string_view serial) const {
+  page out;
+  auto id = store_.get(keys::key("sn/", serial));
+  if (!id) return std::unexpected(id.error());
+  if (!*id) return out;
+  auto doc = store_.get(keys::key(keys::asset_prefix, **id));
+  if (!doc) return std::unexpected(doc.error());
+  if (*doc) out.items.push_back(std::move(**doc));
+  return out;
+}
+
+result<std::optional<std::string>> queries::part(const part_id& id) const {
+  return store_.get(keys::key(keys::part_prefix, id.get()));
+}
+
+result<page> queries::parts_of(const asset_id& id, std::size_t limit,
+                               const std::string& cursor) const {
+  if (auto ok = must_exist(store_, keys::key(keys::asset_prefix, id.get()), "asset", id.get());
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  return indexed(store_, keys::key("ap/", id.get(), ""), keys::part_prefix, limit, cursor, k_any);
+}
+
+result<page> queries::children_of(const customer_id& id, std::size_t limit,
+                                  const std::string& cursor) const {
+  if (auto ok = must_exist(store_, keys::customer(id.get()), "customer", id.get()); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return indexed(store_, keys::key("ch/", id.get(), ""), keys::customer_prefix, limit, cursor,
+                 k_any);
 }
 
 }  // namespace fieldledger::projections

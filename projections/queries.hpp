@@ -30,6 +30,7 @@ struct page {
 struct customer_filter {
   std::string q;       // every word of q prefixes some word of name, dba_name, number, external_id
   std::string city, industry, type, zone, status;  // exact, case-insensitive; status "" = not archived
+  std::string equipment;  // a product class or brand of a live asset of the customer
   std::size_t limit = k_default_page;
   std::string cursor;  // from a previous page's next_cursor
 };
@@ -38,6 +39,12 @@ struct contact_filter {
   std::string q;         // every word prefixes some word of name, email, phone, mobile
   std::string customer;  // a customer id, or words matched against customer names
   std::string role;      // one of k_contact_roles
+  std::size_t limit = k_default_page;
+  std::string cursor;
+};
+
+struct asset_filter {
+  std::string product_class, brand, status;  // exact, case-insensitive
   std::size_t limit = k_default_page;
   std::string cursor;
 };
@@ -55,6 +62,26 @@ class queries {
   [[nodiscard]] domain::result<page> contacts_of(const domain::customer_id& id, std::size_t limit,
                                                  const std::string& cursor) const;
   [[nodiscard]] domain::result<page> contacts(const contact_filter& f) const;
+
+  // A site document with "contacts": the contacts linked to it.
+  [[nodiscard]] domain::result<std::optional<std::string>> site(const domain::site_id& id) const;
+  // not_found when the customer does not exist.
+  [[nodiscard]] domain::result<page> sites_of(const domain::customer_id& id, std::size_t limit,
+                                              const std::string& cursor) const;
+  [[nodiscard]] domain::result<std::optional<std::string>> asset(const domain::asset_id& id) const;
+  // not_found when the site does not exist.
+  [[nodiscard]] domain::result<page> assets_of_site(const domain::site_id& id,
+                                                    const asset_filter& f) const;
+  [[nodiscard]] domain::result<page> assets_of_customer(const domain::customer_id& id,
+                                                        const asset_filter& f) const;
+  // The asset with this serial number (a page of zero or one).
+  [[nodiscard]] domain::result<page> assets_by_serial(std::string_view serial) const;
+  [[nodiscard]] domain::result<std::optional<std::string>> part(const domain::part_id& id) const;
+  // not_found when the asset does not exist.
+  [[nodiscard]] domain::result<page> parts_of(const domain::asset_id& id, std::size_t limit,
+                                              const std::string& cursor) const;
+  [[nodiscard]] domain::result<page> children_of(const domain::customer_id& id, std::size_t limit,
+                                                 const std::string& cursor) const;
 
  private:
   const view_store& store_;

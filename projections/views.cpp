@@ -11,13 +11,14 @@
 #include "projections/keys.hpp"
 #include "projections/text.hpp"
 #include "projections/view.hpp"
+#include "projections/view_support.hpp"
 
 namespace fieldledger::projections {
 
 using namespace fieldledger::domain;
 namespace et = domain::event_types;
 
-namespace {
+namespace support {
 
 // The document at key, or null when there is none.
 result<value> load(batch& b, std::string_view key) {
@@ -52,6 +53,21 @@ void apply_changed(object& doc, const value& data) {
     }
   }
 }
+
+void bump_count(object& doc, std::string_view name, std::int64_t delta) {
+  auto& counts = doc["counts"];
+  if (!counts.is_object()) counts = object{};
+  const value* n = counts.find(name);
+  counts.as_object()[std::string(name)] = (n != nullptr && n->is_int() ? n->as_int() : 0) + delta;
+}
+
+}  // namespace support
+
+namespace {
+
+using support::load;
+using support::stamp;
+using support::apply_changed;
 
 // The distinct search words of the named string members of doc.
 std::set<std::string> words(const object& doc, std::span<const std::string_view> members) {
@@ -151,7 +167,7 @@ class customers_view final : public view {
       d["number"] = e.data.string_at("number");
       d["status"] = k_status_active;
       d["primary_contact"] = nullptr;
-      d["counts"] = object{{"contacts", 0}};
+      d["counts"] = object{{"contacts", 0}, {"sites", 0}, {"assets", 0}};
       stamp(d, e, true);
       reindex(b, keys::customer_word_prefix, e.customer.get(), {}, words(d, k_customer_words));
       b.put(key, to_json(d));
@@ -172,13 +188,12 @@ class customers_view final : public view {
                     : e.type == et::customer_reactivated ? k_status_active
                                                          : k_status_archived;
       stamp(d, e, false);
+    } else if (e.type == et::site_added || e.type == et::site_removed) {
+      support::bump_count(d, "sites", e.type == et::site_added ? 1 : -1);
+    } else if (e.type == et::asset_registered || e.type == et::asset_retired) {
+      support::bump_count(d, "assets", e.type == et::asset_registered ? 1 : -1);
     } else if (e.type == et::contact_added || e.type == et::contact_removed) {
-      auto& counts = d["counts"];
-      if (!counts.is_object()) counts = object{};
-      const value* n = counts.find("contacts");
-      const std::int64_t now = (n != nullptr && n->is_int() ? n->as_int() : 0) +
-                               (e.type == et::contact_added ? 1 : -1);
-      counts.as_object()["contacts"] = now;
+      support::bump_count(d, "contacts", e.type == et::contact_added ? 1 : -1);
       if (e.type == et::contact_removed && primary_of(d) == e.entity_id) {
         d["primary_contact"] = nullptr;
       }
@@ -229,11 +244,14 @@ class primary_contact_view final : public view {
 
 }  // namespace
 
+std::vector<std::unique_ptr<view>> make_equipment_views();  // equipment_views.cpp
+
 std::vector<std::unique_ptr<view>> make_views() {
   std::vector<std::unique_ptr<view>> out;
   out.push_back(std::make_unique<contacts_view>());
   out.push_back(std::make_unique<customers_view>());
   out.push_back(std::make_unique<primary_contact_view>());
+  for (auto& v : make_equipment_views()) out.push_back(std::move(v));
   return out;
 }
 

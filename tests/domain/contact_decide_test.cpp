@@ -47,14 +47,25 @@ class ContactDecide : public ::testing::Test {
 
 // ---- add ----------------------------------------------------------------------------------
 
+TEST_F(ContactDecide, RejectsASiteThatIsNotTheCustomers) {
+  auto events = decide(customer, add_contact{customer.id, object{{"name", "D"}, {"site_id", new_id()}}},
+                       env);
+  ASSERT_FALSE(events);
+  EXPECT_EQ(events.error().code, errc::invalid);
+  ASSERT_EQ(events.error().fields.size(), 1u);
+  EXPECT_EQ(events.error().fields[0].field, "site_id");
+}
+
 TEST_F(ContactDecide, MakesTheFirstContactPrimary) {
+  const std::string site = new_id();
+  customer.sites[site].id = contact_id{site};
   const value body = object{{"name", "David Chen"},
                             {"title", "Facilities manager"},
                             {"roles", array{"billing", "emergency"}},
                             {"phone", "+1 555 0100"},
                             {"mobile", "555 0199"},
                             {"email", "david@acme.example"},
-                            {"site_id", new_id()},
+                            {"site_id", site},
                             {"notify", object{{"work_orders", true}, {"invoices", false}}},
                             {"notes", "Call before 9.\nNever on Fridays."}};
   auto events = decide(customer, add_contact{customer.id, body}, env);

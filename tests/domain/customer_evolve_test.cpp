@@ -138,7 +138,7 @@ TEST_F(CustomerEvolve, ContactRemovedKeepsTheContactAndClearsThePrimary) {
 
 TEST_F(CustomerEvolve, IgnoresUnknownEventTypes) {
   const customer_state before = state;
-  evolve(state, make("site.added", "x", 9, object{{"name", "Depot"}}));
+  evolve(state, make("gadget.added", "x", 9, object{{"name", "Depot"}}));
   evolve(state, make("", "", 0, value{}));
   EXPECT_EQ(state, before);
 }

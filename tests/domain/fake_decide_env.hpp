@@ -15,6 +15,8 @@ class fake_decide_env final : public decide_env {
  public:
   std::map<std::string, customer_id, std::less<>> external_ids;
   std::set<customer_id> customers;
+  std::map<std::string, std::string, std::less<>> serials;  // serial -> asset id
+  std::map<customer_id, customer_id> parents;
   int ids_issued = 0;
   int numbers_issued = 0;
 
@@ -24,6 +26,16 @@ class fake_decide_env final : public decide_env {
     return it->second;
   }
   bool customer_exists(const customer_id& id) const override { return customers.contains(id); }
+  std::optional<std::string> serial_owner(std::string_view serial) const override {
+    auto it = serials.find(serial);
+    if (it == serials.end()) return std::nullopt;
+    return it->second;
+  }
+  std::optional<customer_id> parent_of(const customer_id& id) const override {
+    auto it = parents.find(id);
+    if (it == parents.end()) return std::nullopt;
+    return it->second;
+  }
   std::string new_entity_id() override { return id_for(++ids_issued); }
   std::string next_customer_number() override {
     char buf[16];

@@ -1,0 +1,240 @@
+// Views of the equipment a customer owns: sites, assets (by site, by customer, by serial),
+// asset parts, the children of a customer, and the equipment facets of customer search.
+#include "domain/customer.hpp"
+#include "projections/keys.hpp"
+#include "projections/text.hpp"
+#include "projections/view.hpp"
+#include "projections/view_support.hpp"
+
+namespace fieldledger::projections {
+
+using namespace fieldledger::domain;
+namespace et = domain::event_types;
+using support::apply_changed;
+using support::load;
+using support::stamp;
+
+namespace {
+
+// A new owned-entity document from an added/registered event.
+object new_doc(const event& e) {
+  object d;
+  if (const value* f = e.data.find("fields"); f != nullptr && f->is_object()) d = f->as_object();
+  d["id"] = e.entity_id;
+  d["customer_id"] = e.customer.get();
+  stamp(d, e, true);
+  return d;
+}
+
+class sites_view final : public view {
+ public:
+  std::string_view name() const override { return "sites"; }
+
+  result<void> apply(const recorded_event& re, batch& b) override {
+    const event& e = re.e;
+    if (!e.type.starts_with("site.") && e.type != et::asset_registered &&
+        e.type != et::asset_moved && e.type != et::asset_retired) {
+      return {};
+    }
+    if (e.type == et::site_added) {
+      auto d = new_doc(e);
+      d["counts"] = object{{"assets", 0}};
+      b.put(keys::key(keys::site_prefix, e.entity_id), to_json(d));
+      b.put(keys::key("cs/", e.customer.get(), e.entity_id), "");
+      return {};
+    }
+    if (e.type.starts_with("asset.")) return count_assets(e, b);
+    const auto key = keys::key(keys::site_prefix, e.entity_id);
+    auto doc = load(b, key);
+    if (!doc) return std::unexpected(doc.error());
+    if (doc->is_null()) return {};
+    if (e.type == et::site_changed) {
+      apply_changed(doc->as_object(), e.data);
+      stamp(doc->as_object(), e, false);
+      b.put(key, to_json(*doc));
+    } else if (e.type == et::site_removed) {
+      b.del(key);
+      b.del(keys::key("cs/", e.customer.get(), e.entity_id));
+    }
+    return {};
+  }
+
+ private:
+  // Keeps counts.assets of the sites an asset arrives at or leaves.
+  static result<void> count_assets(const event& e, batch& b) {
+    const auto adjust = [&](std::string_view site, std::int64_t delta) -> result<void> {
+      if (site.empty()) return {};
+      const auto key = keys::key(keys::site_prefix, site);
+      auto doc = load(b, key);
+      if (!doc) return std::unexpected(doc.error());
+      if (doc->is_null()) return {};
+      support::bump_count(doc->as_object(), "assets", delta);
+      b.put(key, to_json(*doc));
+      return {};
+    };
+    if (e.type == et::asset_registered) {
+      const value* f = e.data.find("fields");
+      return adjust(f != nullptr ? f->string_at("site_id") : std::string_view{}, 1);
+    }
+    if (e.type == et::asset_moved) {
+      if (auto ok = adjust(e.data.string_at("from_site_id"), -1); !ok) return ok;
+      return adjust(e.data.string_at("to_site_id"), 1);
+    }
+    // retired: the asset view has the site it was at
+    auto asset = load(b, keys::key(keys::asset_prefix, e.entity_id));
+    if (!asset) return std::unexpected(asset.error());
+    return adjust(asset->string_at("site_id"), -1);
+  }
+};
+
+class assets_view final : public view {
+ public:
+  std::string_view name() const override { return "assets"; }
+
+  result<void> apply(const recorded_event& re, batch& b) override {
+    const event& e = re.e;
+    if (!e.type.starts_with("asset.")) return {};
+    const auto key = keys::key(keys::asset_prefix, e.entity_id);
+    const auto& customer = e.customer.get();
+    if (e.type == et::asset_registered) {
+      auto d = new_doc(e);
+      b.put(key, to_json(d));
+      b.put(keys::key("sa/", d["site_id"].as_string(), e.entity_id), "");
+      b.put(keys::key("ca/", customer, e.entity_id), "");
+      if (const auto serial = value(d).string_at("serial_no"); !serial.empty()) {
+        b.put(keys::key("sn/", serial), e.entity_id);
+      }
+      return facets(b, customer, {}, d, false);
+    }
+    auto doc = load(b, key);
+    if (!doc) return std::unexpected(doc.error());
+    if (doc->is_null()) return {};
+    object& d = doc->as_object();
+    const object before = d;
+    if (e.type == et::asset_changed) {
+      apply_changed(d, e.data);
+      const auto old_serial = value(before).string_at("serial_no");
+      const auto new_serial = value(d).string_at("serial_no");
+      if (old_serial != new_serial) {
+        if (!old_serial.empty()) b.del(keys::key("sn/", old_serial));
+        if (!new_serial.empty()) b.put(keys::key("sn/", new_serial), e.entity_id);
+      }
+      if (auto ok = facets(b, customer, before, d, false); !ok) return ok;
+    } else if (e.type == et::asset_moved) {
+      b.del(keys::key("sa/", e.data.string_at("from_site_id"), e.entity_id));
+      b.put(keys::key("sa/", e.data.string_at("to_site_id"), e.entity_id), "");
+      d["site_id"] = e.data.string_at("to_site_id");
+    } else if (e.type == et::asset_retired) {
+      d["status"] = k_asset_retired;
+      if (auto ok = facets(b, customer, before, {}, true); !ok) return ok;
+    }
+    stamp(d, e, false);
+    b.put(key, to_json(*doc));
+    return {};
+  }
+
+ private:
+  // The equipment facets of customer search: counts of live assets per product class / brand.
+  static result<void> facets(batch& b, const std::string& customer, const object& before,
+                             const object& after, bool retired) {
+    const auto terms = [](const object& d) {
+      std::vector<std::string> out;
+      for (auto m : {"product_class", "brand"}) {
+        if (auto it = d.find(m); it != d.end() && it->second.is_string() &&
+                                 !it->second.as_string().empty()) {
+          out.push_back(lower(it->second.as_string()));
+        }
+      }
+      return out;
+    };
+    const auto add = [&](const std::string& term, std::int64_t delta) -> result<void> {
+      const auto key = keys::key("eq/", customer, term);
+      auto current = b.get(key);
+      if (!current) return std::unexpected(current.error());
+      const std::int64_t n = (*current ? std::stoll(**current) : 0) + delta;
+      if (n <= 0) {
+        b.del(key);
+      } else {
+        b.put(key, std::to_string(n));
+      }
+      return {};
+    };
+    for (const auto& t : terms(before)) {
+      if (auto ok = add(t, -1); !ok) return ok;
+    }
+    if (retired) return {};
+    for (const auto& t : terms(after)) {
+      if (auto ok = add(t, 1); !ok) return ok;
+    }
+    return {};
+  }
+};
+
+class parts_view final : public view {
+ public:
+  std::string_view name() const override { return "parts"; }
+
+  result<void> apply(const recorded_event& re, batch& b) override {
+    const event& e = re.e;
+    if (!e.type.starts_with("part.")) return {};
+    const auto key = keys::key(keys::part_prefix, e.entity_id);
+    if (e.type == et::part_added) {
+      auto d = new_doc(e);
+      d["asset_id"] = e.data.string_at("asset_id");
+      b.put(key, to_json(d));
+      b.put(keys::key("ap/", e.data.string_at("asset_id"), e.entity_id), "");
+      return {};
+    }
+    auto doc = load(b, key);
+    if (!doc) return std::unexpected(doc.error());
+    if (doc->is_null()) return {};
+    if (e.type == et::part_changed) {
+      apply_changed(doc->as_object(), e.data);
+      stamp(doc->as_object(), e, false);
+      b.put(key, to_json(*doc));
+    } else if (e.type == et::part_removed) {
+      b.del(key);
+      b.del(keys::key("ap/", doc->string_at("asset_id"), e.entity_id));
+    }
+    return {};
+  }
+};
+
+// Children by parent, from the parent_id of customer registrations and changes.
+class children_view final : public view {
+ public:
+  std::string_view name() const override { return "children"; }
+
+  result<void> apply(const recorded_event& re, batch& b) override {
+    const event& e = re.e;
+    const auto& child = e.customer.get();
+    if (e.type == et::customer_registered) {
+      const value* f = e.data.find("fields");
+      const auto parent = f != nullptr ? f->string_at("parent_id") : std::string_view{};
+      if (!parent.empty()) b.put(keys::key("ch/", parent, child), "");
+    } else if (e.type == et::customer_details_changed) {
+      const value* changed = e.data.find("changed");
+      if (changed == nullptr || changed->find("parent_id") == nullptr) return {};
+      const value* previous = e.data.find("previous");
+      const auto old_parent =
+          previous != nullptr ? previous->string_at("parent_id") : std::string_view{};
+      const auto new_parent = changed->string_at("parent_id");
+      if (!old_parent.empty()) b.del(keys::key("ch/", old_parent, child));
+      if (!new_parent.empty()) b.put(keys::key("ch/", new_parent, child), "");
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<view>> make_equipment_views() {
+  std::vector<std::unique_ptr<view>> out;
+  out.push_back(std::make_unique<assets_view>());  // before sites: a retiring asset's site
+  out.push_back(std::make_unique<sites_view>());
+  out.push_back(std::make_unique<parts_view>());
+  out.push_back(std::make_unique<children_view>());
+  return out;
+}
+
+}  // namespace fieldledger::projections
