@@ -40,17 +40,15 @@ result<target> parse_target(std::string_view text) {
   target t;
   const auto q = text.find('?');
   const auto path = text.substr(0, q);
-  std::size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
+  // Every segment counts, empty ones too: "/v1/customers//contacts" names no route.
+  if (!path.starts_with('/')) return fail(errc::malformed, "the request target must start with /");
+  std::size_t i = 1;
+  while (i <= path.size() && path.size() > 1) {
     const auto end = std::min(path.find('/', i), path.size());
     auto seg = percent_decode(path.substr(i, end - i), false);
     if (!seg) return fail(errc::malformed, "the request path has a malformed percent escape");
     t.segments.push_back(std::move(*seg));
-    i = end;
+    i = end + 1;
   }
   if (q == std::string_view::npos) return t;
   auto rest = text.substr(q + 1);

@@ -1,134 +1,11 @@
-// The HTTP API in process: a real server on a loopback port over the in-memory log and views,
-// driven with raw HTTP/1.1 requests. Covers the routes of customers and contacts, their errors,
-// read-your-writes, idempotency and the one-primary invariant under concurrency.
-#include <gtest/gtest.h>
-
-#include <cstdlib>
-#include <thread>
-
-#include "api/server.hpp"
-#include "commands/pipeline.hpp"
-#include "infra/memory_event_log.hpp"
-#include "json/parse.hpp"
-#include "projections/memory_view_store.hpp"
-#include "projections/queries.hpp"
-#include "projections/runner.hpp"
-#include "tests/e2e/daemon.hpp"
+// Customers and contacts over HTTP: the routes, their errors, read-your-writes, idempotency
+// and the one-primary invariant under concurrency.
+#include "tests/api/api_fixture.hpp"
 
 namespace fieldledger::api {
 namespace {
 
-using domain::value;
-using e2e::http_response;
-
-constexpr const char* k_key = "flk_api_test_key_0123456789";
-
-class ApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ::setenv("FIELDLEDGER_ADMIN_KEY", k_key, 1);
-    auto keys = auth::open(::testing::TempDir());
-    ASSERT_TRUE(keys) << keys.error().detail;
-    keys_ = std::move(*keys);
-    ASSERT_TRUE(model_.restore(log_));
-    runner_.start();
-    pipeline_.start();
-    server_options o;
-    o.port = 0;
-    o.body_limit = 64 * 1024;
-    o.handling.min_position_wait = std::chrono::milliseconds(300);
-    server_ = std::make_unique<server>(services{pipeline_, queries_, runner_, *keys_, [] { return true; }}, o);
-    auto port = server_->start();
-    ASSERT_TRUE(port) << port.error().detail;
-    port_ = *port;
-  }
-  void TearDown() override {
-    server_->stop();
-    pipeline_.stop();
-    runner_.stop();
-  }
-
-  http_response send(const std::string& method, const std::string& target,
-                     const std::string& body = {},
-                     std::map<std::string, std::string> headers = {}) const {
-    headers.emplace("Authorization", std::string("Bearer ") + k_key);
-    return e2e::http(port_, method, target, body, headers);
-  }
-  // A query that waits for the position of the last command.
-  http_response get(const std::string& target) const {
-    return send("GET", target, {}, {{"X-Min-Position", last_position_}});
-  }
-  // A command; remembers its position for the next get().
-  http_response command(const std::string& method, const std::string& target,
-                        const std::string& body = {},
-                        std::map<std::string, std::string> headers = {}) {
-    auto r = send(method, target, body, std::move(headers));
-    if (r.status / 100 == 2) {
-      if (auto v = json::parse(r.body); v && !v->string_at("position").empty()) {
-        last_position_ = v->string_at("position");
-      }
-    }
-    return r;
-  }
-
-  static value json_of(const http_response& r) {
-    auto v = json::parse(r.body);
-    EXPECT_TRUE(v) << r.body;
-    return v ? *v : value{};
-  }
-
-  std::string create_customer(const std::string& body) {
-    auto r = command("POST", "/v1/customers", body);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return std::string(json_of(r).string_at("id"));
-  }
-  std::string add_contact(const std::string& customer, const std::string& body) {
-    auto r = command("POST", "/v1/customers/" + customer + "/contacts", body);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return std::string(json_of(r).string_at("id"));
-  }
-
-  std::int64_t log_size() {
-    std::int64_t n = 0;
-    for (std::uint32_t p = 0; p < log_.partition_count(); ++p) {
-      n += log_.end_offset(domain::partition_id{p}).get();
-    }
-    return n;
-  }
-
-  // The problem document of r, checked to be one.
-  static value problem_of(const http_response& r, int status) {
-    EXPECT_EQ(r.status, status) << r.body;
-    EXPECT_EQ(r.headers.count("content-type") ? r.headers.at("content-type") : "",
-              "application/problem+json");
-    auto v = json_of(r);
-    EXPECT_EQ(v.find("status") ? v.find("status")->as_int() : 0, status);
-    EXPECT_FALSE(v.string_at("detail").empty());
-    return v;
-  }
-  static std::string first_field(const value& problem) {
-    const value* errors = problem.find("errors");
-    if (errors == nullptr || !errors->is_array() || errors->as_array().empty()) return {};
-    return std::string(errors->as_array().front().string_at("field"));
-  }
-
-  infra::memory_event_log log_{4};
-  commands::write_model model_;
-  projections::memory_view_store store_;
-  projections::runner runner_{log_, store_, projections::make_views()};
-  projections::queries queries_{store_};
-  commands::pipeline pipeline_{log_, model_};
-  std::unique_ptr<auth> keys_;
-  std::unique_ptr<server> server_;
-  std::uint16_t port_ = 0;
-  std::string last_position_ = "0-0";
-};
-
-constexpr const char* k_acme = R"({"name":"Acme Facilities Ltd","dba_name":"Acme","type":"commercial",
-  "industry":"property","category":"key account","service_zone":"north",
-  "billing_address":{"street":"1 Main St","city":"Springfield","state":"IL","postcode":"62701",
-  "country":"US","lat":39.78,"lng":-89.65},"phone1":"+1 555 0100","email":"ops@acme.example",
-  "website":"https://acme.example","external_id":"BILL-1001","payment_term":"net30","parent_id":null})";
+using namespace test_support;
 
 TEST_F(ApiTest, RegisteringACustomerAnswers201WithLocationEtagNumberAndPosition) {
   auto r = command("POST", "/v1/customers", k_acme);
@@ -385,6 +262,8 @@ TEST_F(ApiTest, BadRequestsGetPreciseProblemsAndAppendNothing) {
   problem_of(send("GET", "/v1/customers/0190b5e2-7c1a-7000-8000-000000000000"), 404);
   problem_of(send("GET", "/v1/customers/not-an-id"), 404);
   problem_of(send("GET", "/v1/nothing-here"), 404);
+  problem_of(send("GET", "/v1/customers//contacts"), 404);
+  problem_of(send("GET", "/v1/customers/"), 404);
   EXPECT_EQ(first_field(problem_of(send("GET", "/v1/customers?colour=red"), 400)), "colour");
   EXPECT_EQ(first_field(problem_of(send("GET", "/v1/customers?limit=0"), 422)), "limit");
   EXPECT_EQ(first_field(problem_of(send("GET", "/v1/customers?cursor=zz"), 422)), "cursor");
