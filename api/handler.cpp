@@ -71,12 +71,13 @@ enum class route_id {
   healthz, readyz, customers, customer, customer_deactivate, customer_reactivate,
   customer_contacts, customer_primary_contact, contacts, contact, contact_make_primary,
   customer_sites, site, site_assets, customer_assets, assets, asset, asset_move, asset_parts,
-  part, customer_children,
+  part, customer_children, products, product,
 };
 
 struct route {
   route_id id;
-  std::array<std::string_view, 4> pattern;  // "*" matches an id segment; "" ends the pattern
+  // "*" matches an id segment, "+" any non-empty segment; "" ends the pattern
+  std::array<std::string_view, 4> pattern;
   std::initializer_list<http::verb> methods;
 };
 
@@ -108,6 +109,8 @@ const route k_routes[] = {
     {route_id::part, {"v1", "asset-parts", "*"},
      {http::verb::get, http::verb::patch, http::verb::delete_}},
     {route_id::customer_children, {"v1", "customers", "*", "children"}, {http::verb::get}},
+    {route_id::products, {"v1", "products"}, {http::verb::get, http::verb::post}},
+    {route_id::product, {"v1", "products", "+"}, {http::verb::get, http::verb::patch}},
 };
 
 const route* match(const std::vector<std::string>& segments) {
@@ -116,7 +119,10 @@ const route* match(const std::vector<std::string>& segments) {
     while (n < r.pattern.size() && !r.pattern[n].empty()) ++n;
     if (n != segments.size()) continue;
     bool ok = true;
-    for (std::size_t i = 0; i < n && ok; ++i) ok = r.pattern[i] == "*" || r.pattern[i] == segments[i];
+    for (std::size_t i = 0; i < n && ok; ++i) {
+      ok = r.pattern[i] == "*" || (r.pattern[i] == "+" && !segments[i].empty()) ||
+           r.pattern[i] == segments[i];
+    }
     if (ok) return &r;
   }
   return nullptr;
@@ -588,6 +594,35 @@ void customer_children(exchange& x, const std::string& id) {
   });
 }
 
+void products(exchange& x) {
+  if (x.req.method() == http::verb::post) {
+    return body_command(x, [](value body) { return create_product{std::move(body)}; });
+  }
+  const auto& q = x.s.queries;
+  get_page(x, {"q"}, [&q, text = param(x, "q")](std::size_t n, const std::string& c) {
+    return q.products(text, n, c);
+  });
+}
+
+struct product_code {
+  std::string code;
+  const std::string& get() const { return code; }
+};
+
+void product(exchange& x, const std::string& code) {
+  const auto& q = x.s.queries;
+  if (x.req.method() == http::verb::get) {
+    return get_document(x, product_code{code}, "product",
+                        [&q](const product_code& c) { return q.product(c.code); });
+  }
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  auto patch = json_body(x.req);
+  if (!check(x, patch)) return;
+  x.command(change_product{code, std::move(*patch), *match});
+}
+
 std::string_view bearer_token(const request& req) {
   const auto it = req.find(http::field::authorization);
   if (it == req.end()) return {};
@@ -640,6 +675,7 @@ void handler::handle(request req, responder respond) const {
   }
   std::string id;
   for (std::size_t i = 0; i < t->segments.size(); ++i) {
+    if (r->pattern[i] == "+") id = t->segments[i];
     if (r->pattern[i] != "*") continue;
     id = t->segments[i];
     if (!is_id(id)) {
@@ -691,6 +727,8 @@ void handler::handle(request req, responder respond) const {
     case route_id::asset_parts: return asset_parts(x, id);
     case route_id::part: return part(x, id);
     case route_id::customer_children: return customer_children(x, id);
+    case route_id::products: return products(x);
+    case route_id::product: return product(x, id);
   }
 }
 

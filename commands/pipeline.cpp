@@ -53,6 +53,12 @@ result<customer_id> target_customer(const command& cmd, const write_model& model
     result<customer_id> operator()(const remove_part& c) const {
       return owner(c.id.get(), "asset part");
     }
+    result<customer_id> operator()(const create_product&) const {
+      return customer_id{std::string(k_catalogue)};
+    }
+    result<customer_id> operator()(const change_product&) const {
+      return customer_id{std::string(k_catalogue)};
+    }
   };
   return std::visit(visitor{model}, cmd);
 }
@@ -62,8 +68,10 @@ std::string addressed_entity(const command& cmd) {
   return std::visit(
       [](const auto& c) -> std::string {
         using t = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<t, register_customer>) {
+        if constexpr (std::is_same_v<t, register_customer> || std::is_same_v<t, create_product>) {
           return {};
+        } else if constexpr (std::is_same_v<t, change_product>) {
+          return c.code;
         } else if constexpr (std::is_same_v<t, add_contact> || std::is_same_v<t, add_site> ||
                              std::is_same_v<t, register_asset>) {
           return c.customer.get();
@@ -77,9 +85,12 @@ std::string addressed_entity(const command& cmd) {
 }
 
 command_outcome unchanged_outcome(const command& cmd, const customer_state& state,
-                                  std::optional<log_position> last) {
+                                  std::optional<log_position> last, const write_model& model) {
   const std::string entity = addressed_entity(cmd);
   entity_version version = state.version;
+  if (std::holds_alternative<change_product>(cmd)) {
+    if (const auto* p = model.product(entity)) version = p->version;
+  }
   if (const auto* c = state.find_contact(entity)) version = c->version;
   for (const auto* m : {&state.sites, &state.assets, &state.parts}) {
     if (auto it = m->find(entity); it != m->end()) version = it->second.version;
@@ -176,7 +187,7 @@ struct pipeline::impl {
       return;
     }
     if (events->empty()) {
-      it.answer = unchanged_outcome(it.q.cmd, state, model.last_position(*target));
+      it.answer = unchanged_outcome(it.q.cmd, state, model.last_position(*target), model);
       return;
     }
     stamp(*events, meta);
@@ -210,7 +221,8 @@ struct pipeline::impl {
         const bool created =
             first.type == event_types::customer_registered ||
             first.type == event_types::contact_added || first.type == event_types::site_added ||
-            first.type == event_types::asset_registered || first.type == event_types::part_added;
+            first.type == event_types::asset_registered || first.type == event_types::part_added ||
+            first.type == event_types::product_created;
         it.answer = make_outcome(model.customer(last.customer), last.entity_id, last.version,
                                  (*positions)[it.first_event + it.event_count - 1], created);
       }

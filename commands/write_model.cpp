@@ -14,7 +14,7 @@ constexpr std::size_t k_restore_batch = 4096;
 bool creates_entity(std::string_view type) {
   return type == event_types::customer_registered || type == event_types::contact_added ||
          type == event_types::site_added || type == event_types::asset_registered ||
-         type == event_types::part_added;
+         type == event_types::part_added || type == event_types::product_created;
 }
 
 std::string idempotency_slot(std::string_view actor, std::string_view key) {
@@ -35,8 +35,19 @@ std::int64_t number_value(std::string_view number) {
 command_outcome make_outcome(const customer_state& state, const std::string& entity_id,
                              entity_version version, std::optional<log_position> position,
                              bool created) {
-  const bool is_customer = entity_id == state.id.get();
   command_outcome out;
+  if (!state.exists()) {  // only the product catalogue answers without a customer
+    out.status = created ? 201 : 200;
+    out.location = "/v1/products/" + entity_id;
+    out.entity_id = entity_id;
+    out.version = version;
+    out.position = position;
+    out.body = object{{"code", entity_id},
+                      {"version", version.get()},
+                      {"position", position ? value(to_string(*position)) : value()}};
+    return out;
+  }
+  const bool is_customer = entity_id == state.id.get();
   out.status = created ? 201 : 200;
   const char* collection = is_customer                        ? "/v1/customers/"
                            : state.sites.contains(entity_id)  ? "/v1/sites/"
@@ -65,6 +76,7 @@ void write_model::clear() {
   external_ids_.clear();
   serials_.clear();
   asset_serials_.clear();
+  products_.clear();
   idempotency_.clear();
   last_number_ = 0;
   reserved_number_ = 0;
@@ -91,6 +103,10 @@ void write_model::apply(const recorded_event& re) {
 }
 
 void write_model::evolve(const event& e) {
+  if (e.type.starts_with("product.")) {
+    domain::evolve_product(products_[e.entity_id], e);
+    return;
+  }
   auto& entry = customers_[e.customer.get()];
   if (entry.state.id.get().empty()) entry.state.id = e.customer;
   const std::string old_external(entry.state.fields.string_at("external_id"));
@@ -103,7 +119,8 @@ void write_model::evolve(const event& e) {
     }
     if (!new_external.empty()) external_ids_[new_external] = e.customer.get();
   }
-  if (creates_entity(e.type) && e.type != event_types::customer_registered) {
+  if (creates_entity(e.type) && e.type != event_types::customer_registered &&
+      e.type != event_types::product_created) {
     owners_[e.entity_id] = e.customer.get();
   }
   if (e.type.starts_with("asset.")) {
@@ -126,7 +143,7 @@ void write_model::evolve(const event& e) {
 }
 
 void write_model::settle(const event& e, const log_position& pos) {
-  auto& entry = customers_[e.customer.get()];
+  auto& entry = customers_[e.customer.get()];  // for the catalogue: its last position only
   entry.last = pos;
   if (e.idempotency_key.empty()) return;
   auto& rec = idempotency_[idempotency_slot(e.actor, e.idempotency_key)];
@@ -186,6 +203,11 @@ std::optional<customer_id> write_model::parent_of(const customer_id& id) const {
   const auto parent = it->second.state.fields.string_at("parent_id");
   if (parent.empty()) return std::nullopt;
   return customer_id{std::string(parent)};
+}
+
+const owned_state* write_model::product(std::string_view code) const {
+  auto it = products_.find(std::string(code));
+  return it == products_.end() ? nullptr : &it->second;
 }
 
 std::string write_model::new_entity_id() { return new_id(); }

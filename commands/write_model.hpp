@@ -48,6 +48,7 @@ class write_model final : public domain::decide_env {
   std::string next_customer_number() override;
   std::optional<std::string> serial_owner(std::string_view serial) const override;
   std::optional<domain::customer_id> parent_of(const domain::customer_id& id) const override;
+  const domain::owned_state* product(std::string_view code) const override;
 
   std::size_t customer_count() const noexcept { return customers_.size(); }
 
@@ -63,6 +64,7 @@ class write_model final : public domain::decide_env {
   std::unordered_map<std::string, std::string> external_ids_;        // external id -> customer id
   std::unordered_map<std::string, std::string> serials_;             // serial no -> asset id
   std::unordered_map<std::string, std::string> asset_serials_;       // asset id -> serial no
+  std::unordered_map<std::string, domain::owned_state> products_;    // by product code
   std::unordered_map<std::string, idempotency_record> idempotency_;  // actor + '\n' + key
   std::int64_t last_number_ = 0;      // highest customer number in the model
   std::int64_t reserved_number_ = 0;  // highest number handed to a decision

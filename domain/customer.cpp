@@ -82,6 +82,14 @@ constexpr std::array k_part_fields = {
     field_spec{.name = "notes", .kind = field_kind::text, .max_length = 4000},
 };
 
+constexpr std::array k_product_fields = {
+    field_spec{.name = "code", .kind = field_kind::string, .required = true, .max_length = 100},
+    field_spec{.name = "brand", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "model", .kind = field_kind::string, .max_length = 100},
+    field_spec{.name = "description", .kind = field_kind::text, .max_length = 4000},
+    field_spec{.name = "product_class", .kind = field_kind::string, .max_length = 100},
+};
+
 std::unexpected<error> customer_not_found(const customer_id& id) {
   return fail(errc::not_found, "no customer with id \"" + id.get() + "\"");
 }
@@ -233,6 +241,12 @@ struct decider {
   result<std::vector<event>> operator()(const make_primary_contact& c) const {
     return detail::decide_contact(state, c);
   }
+  result<std::vector<event>> operator()(const create_product& c) const {
+    return detail::decide_product(c, env);
+  }
+  result<std::vector<event>> operator()(const change_product& c) const {
+    return detail::decide_product(c, env);
+  }
   template <typename equipment_command>
   result<std::vector<event>> operator()(const equipment_command& c) const {
     return detail::decide_equipment(state, c, env);
@@ -341,6 +355,7 @@ std::span<const field_spec> contact_fields() { return k_contact_fields; }
 std::span<const field_spec> site_fields() { return k_site_fields; }
 std::span<const field_spec> asset_fields() { return k_asset_fields; }
 std::span<const field_spec> part_fields() { return k_part_fields; }
+std::span<const field_spec> product_fields() { return k_product_fields; }
 
 namespace {
 const owned_state* live(const std::map<std::string, owned_state, std::less<>>& m,

@@ -20,6 +20,10 @@
 //   part.added                 {"asset_id", "fields": {...}}
 //   part.changed               {"changed", "previous"}
 //   part.removed               {"asset_id", "name"}
+//   product.created            {"fields": {...}}       (customer = k_catalogue, entity = code)
+//   product.changed            {"changed", "previous"}
+// asset.registered also carries "filled_from_product": [names of the fields taken from the
+// catalogue] when a known product_code filled what the request left out.
 // Versions: customer events bump the customer's version; events of an owned entity (contact,
 // site, asset, part) bump that entity's.
 #include <map>
@@ -40,6 +44,12 @@ std::span<const field_spec> contact_fields();
 std::span<const field_spec> site_fields();
 std::span<const field_spec> asset_fields();
 std::span<const field_spec> part_fields();
+
+std::span<const field_spec> product_fields();
+
+// The product catalogue is not owned by a customer: its events are keyed by this pseudo
+// customer id, so they share one partition and one total order.
+inline constexpr std::string_view k_catalogue = "product-catalogue";
 
 // Asset status values (retired only through retire_asset).
 inline constexpr std::string_view k_asset_in_service = "in_service";
@@ -110,11 +120,14 @@ struct add_part { asset_id asset; value body; };
 struct change_part { part_id id; value patch; std::optional<entity_version> if_match; };
 struct remove_part { part_id id; std::optional<entity_version> if_match; };
 
+struct create_product { value body; };
+struct change_product { std::string code; value patch; std::optional<entity_version> if_match; };
+
 using command = std::variant<register_customer, change_customer, deactivate_customer,
                              reactivate_customer, archive_customer, add_contact, change_contact,
                              remove_contact, make_primary_contact, add_site, change_site,
                              remove_site, register_asset, change_asset, move_asset, retire_asset,
-                             add_part, change_part, remove_part>;
+                             add_part, change_part, remove_part, create_product, change_product>;
 
 // Facts beyond one customer that a decision needs; the write model provides them.
 class decide_env {
@@ -130,6 +143,8 @@ class decide_env {
   virtual std::optional<std::string> serial_owner(std::string_view /*serial*/) const {
     return std::nullopt;
   }
+  // The catalogue entry of a product code, if any.
+  virtual const owned_state* product(std::string_view /*code*/) const { return nullptr; }
   // The parent of a customer, if it has one (for the no-cycles rule).
   virtual std::optional<customer_id> parent_of(const customer_id& /*id*/) const {
     return std::nullopt;
@@ -148,5 +163,8 @@ class decide_env {
 
 // Applies one event of this customer to its state. Events must come in log order.
 void evolve(customer_state& state, const event& e);
+
+// Applies a product.* event to the catalogue entry of its code (created when absent).
+void evolve_product(owned_state& product, const event& e);
 
 }  // namespace fieldledger::domain

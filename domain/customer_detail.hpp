@@ -64,6 +64,9 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const c
 result<std::vector<event>> decide_equipment(const customer_state& state, const remove_part& cmd,
                                             decide_env& env);
 
+result<std::vector<event>> decide_product(const create_product& cmd, decide_env& env);
+result<std::vector<event>> decide_product(const change_product& cmd, decide_env& env);
+
 // Applies a site.*, asset.* or part.* event; returns false for other events.
 bool evolve_equipment(customer_state& state, const event& e);
 

@@ -158,8 +158,24 @@ result<std::vector<event>> decide_equipment(const customer_state& state,
   }
   if (auto ok = check_serial(*fields, {}, env); !ok) return std::unexpected(ok.error());
   if (fields->find("status") == nullptr) fields->as_object()["status"] = k_asset_in_service;
+  object data;
+  // A known product code fills in what the request left out, and the event says what.
+  if (const auto code = fields->string_at("product_code"); !code.empty()) {
+    if (const owned_state* product = env.product(code)) {
+      array filled;
+      for (auto name : {"brand", "model", "description", "product_class"}) {
+        const value* v = product->fields.find(name);
+        if (v != nullptr && fields->find(name) == nullptr) {
+          fields->as_object()[name] = *v;
+          filled.emplace_back(name);
+        }
+      }
+      if (!filled.empty()) data["filled_from_product"] = std::move(filled);
+    }
+  }
+  data["fields"] = std::move(*fields);
   return std::vector{new_event(state, "assets", env.new_entity_id(), event_types::asset_registered,
-                               object{{"fields", std::move(*fields)}})};
+                               std::move(data))};
 }
 
 result<std::vector<event>> decide_equipment(const customer_state& state, const change_asset& cmd,
@@ -241,6 +257,44 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const r
                                         {"name", (*part)->fields.string_at("name")}})};
 }
 
+// ---- the product catalogue -------------------------------------------------------------------
+
+result<std::vector<event>> decide_product(const create_product& cmd, decide_env& env) {
+  auto fields = validate_fields(product_fields(), cmd.body);
+  if (!fields) return std::unexpected(std::move(fields.error()));
+  const std::string code(fields->string_at("code"));
+  if (env.product(code) != nullptr) {
+    error e{errc::conflict, "product \"" + code + "\" is already in the catalogue",
+            {{"code", "is taken; change the product with PATCH /v1/products/{code}"}}, code};
+    return std::unexpected(std::move(e));
+  }
+  const customer_id catalogue{std::string(k_catalogue)};
+  return std::vector{make_event(event_types::product_created, catalogue, code, "products/" + code,
+                                entity_version{1}, object{{"fields", std::move(*fields)}})};
+}
+
+result<std::vector<event>> decide_product(const change_product& cmd, decide_env& env) {
+  const owned_state* product = env.product(cmd.code);
+  if (product == nullptr) {
+    return fail(errc::not_found, "no product with code \"" + cmd.code + "\"");
+  }
+  if (auto ok = check_if_match(cmd.if_match, product->version, "product"); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (const value* code = cmd.patch.find("code");
+      code != nullptr && !(code->is_string() && code->as_string() == cmd.code)) {
+    return fail(errc::invalid, "a product's code cannot change",
+                {{"code", "create a product with the new code instead"}});
+  }
+  value after;
+  auto changes = patch_changes(product_fields(), *product, cmd.patch, after);
+  if (!changes) return std::unexpected(changes.error());
+  if (!*changes) return std::vector<event>{};
+  return std::vector{make_event(event_types::product_changed, customer_id{std::string(k_catalogue)},
+                                cmd.code, "products/" + cmd.code,
+                                entity_version{product->version.get() + 1}, std::move(**changes))};
+}
+
 // ---- evolve ----------------------------------------------------------------------------------
 
 bool evolve_equipment(customer_state& state, const event& e) {
@@ -286,3 +340,24 @@ bool evolve_equipment(customer_state& state, const event& e) {
 }
 
 }  // namespace fieldledger::domain::detail
+
+namespace fieldledger::domain {
+
+void evolve_product(owned_state& product, const event& e) {
+  const audit_stamp stamp{e.time, e.actor};
+  if (e.type == event_types::product_created) {
+    product = owned_state{};
+    product.id = contact_id{e.entity_id};
+    const value* fields = e.data.find("fields");
+    product.fields = fields != nullptr ? *fields : value(object{});
+    product.created = stamp;
+  } else if (e.type == event_types::product_changed) {
+    detail::apply_changes(product.fields, e.data);
+  } else {
+    return;
+  }
+  product.version = e.version;
+  product.modified = stamp;
+}
+
+}  // namespace fieldledger::domain

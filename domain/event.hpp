@@ -31,6 +31,8 @@ inline constexpr std::string_view asset_retired = "asset.retired";
 inline constexpr std::string_view part_added = "part.added";
 inline constexpr std::string_view part_changed = "part.changed";
 inline constexpr std::string_view part_removed = "part.removed";
+inline constexpr std::string_view product_created = "product.created";
+inline constexpr std::string_view product_changed = "product.changed";
 }  // namespace event_types
 
 inline constexpr int k_current_schema_version = 1;

@@ -1,5 +1,7 @@
 // Views of the equipment a customer owns: sites, assets (by site, by customer, by serial),
 // asset parts, the children of a customer, and the equipment facets of customer search.
+#include <set>
+
 #include "domain/customer.hpp"
 #include "projections/keys.hpp"
 #include "projections/text.hpp"
@@ -226,6 +228,49 @@ class children_view final : public view {
   }
 };
 
+// The product catalogue: documents by code and the words of code, brand, model and class.
+class products_view final : public view {
+ public:
+  std::string_view name() const override { return "products"; }
+
+  result<void> apply(const recorded_event& re, batch& b) override {
+    const event& e = re.e;
+    if (!e.type.starts_with("product.")) return {};
+    const auto key = keys::key("pr/", e.entity_id);
+    auto doc = load(b, key);
+    if (!doc) return std::unexpected(doc.error());
+    object d;
+    std::set<std::string> before;
+    if (e.type == et::product_created) {
+      if (const value* f = e.data.find("fields"); f != nullptr && f->is_object()) d = f->as_object();
+      stamp(d, e, true);
+    } else {
+      if (doc->is_null()) return {};
+      d = doc->as_object();
+      before = words(d);
+      apply_changed(d, e.data);
+      stamp(d, e, false);
+    }
+    const auto after = words(d);
+    for (const auto& w : before) {
+      if (!after.contains(w)) b.del(keys::word("pw/", w, e.entity_id));
+    }
+    for (const auto& w : after) b.put(keys::word("pw/", w, e.entity_id), "");
+    b.put(key, to_json(d));
+    return {};
+  }
+
+  static std::set<std::string> words(const object& d) {
+    std::set<std::string> out;
+    for (auto m : {"code", "brand", "model", "product_class"}) {
+      if (auto it = d.find(m); it != d.end() && it->second.is_string()) {
+        for (auto& w : words_of(it->second.as_string())) out.insert(std::move(w));
+      }
+    }
+    return out;
+  }
+};
+
 }  // namespace
 
 std::vector<std::unique_ptr<view>> make_equipment_views() {
@@ -234,6 +279,7 @@ std::vector<std::unique_ptr<view>> make_equipment_views() {
   out.push_back(std::make_unique<sites_view>());
   out.push_back(std::make_unique<parts_view>());
   out.push_back(std::make_unique<children_view>());
+  out.push_back(std::make_unique<products_view>());
   return out;
 }
 

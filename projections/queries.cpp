@@ -402,6 +402,35 @@ result<page> queries::parts_of(const asset_id& id, std::size_t limit,
   return indexed(store_, keys::key("ap/", id.get(), ""), keys::part_prefix, limit, cursor, k_any);
 }
 
+result<std::optional<std::string>> queries::product(std::string_view code) const {
+  return store_.get(keys::key("pr/", code));
+}
+
+result<page> queries::products(const std::string& q_text, std::size_t limit,
+                               const std::string& cursor) const {
+  static constexpr std::array<std::string_view, 4> k_product_words = {"code", "brand", "model",
+                                                                      "product_class"};
+  const auto q = words_of(q_text);
+  if (q.empty()) {
+    return collect(store_, "pr/", cursor, limit,
+                   [](std::string_view, std::string_view v) { return k_any(v); });
+  }
+  const std::string prefix = "pw/" + q.front();
+  return collect(store_, prefix, cursor, limit,
+                 [&](std::string_view k, std::string_view) -> maybe_doc {
+                   auto text = store_.get(keys::key("pr/", id_of_word_key(k)));
+                   if (!text || !*text) return text;
+                   auto doc = parse_doc(**text);
+                   if (!doc) return std::unexpected(doc.error());
+                   const auto words = doc_words(*doc, k_product_words);
+                   if (!first_matching_word(words, q.front(), word_of_word_key(k, "pw/")) ||
+                       !all_words_match(q, words)) {
+                     return std::optional<std::string>{};
+                   }
+                   return std::optional<std::string>{std::move(**text)};
+                 });
+}
+
 result<page> queries::children_of(const customer_id& id, std::size_t limit,
                                   const std::string& cursor) const {
   if (auto ok = must_exist(store_, keys::customer(id.get()), "customer", id.get()); !ok) {

@@ -80,6 +80,10 @@ class queries {
   // not_found when the asset does not exist.
   [[nodiscard]] domain::result<page> parts_of(const domain::asset_id& id, std::size_t limit,
                                               const std::string& cursor) const;
+  [[nodiscard]] domain::result<std::optional<std::string>> product(std::string_view code) const;
+  // Every word of q prefixes a word of the product's code, brand, model or class ("" = all).
+  [[nodiscard]] domain::result<page> products(const std::string& q, std::size_t limit,
+                                              const std::string& cursor) const;
   [[nodiscard]] domain::result<page> children_of(const domain::customer_id& id, std::size_t limit,
                                                  const std::string& cursor) const;
 

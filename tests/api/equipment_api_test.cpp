@@ -198,5 +198,45 @@ TEST_F(EquipmentApi, ChildrenAreListedAndCyclesAreRefused) {
   EXPECT_TRUE(ids("/v1/customers/" + acme_ + "/children").empty());
 }
 
+TEST_F(EquipmentApi, AKnownProductCodeFillsInWhatTheAssetLeavesOut) {
+  auto r = command("POST", "/v1/products",
+                   R"({"code":"HVAC-200","brand":"Carrier","model":"200X","description":"Rooftop unit","product_class":"hvac"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.headers["location"], "/v1/products/HVAC-200");
+  problem_of(send("POST", "/v1/products", R"({"code":"HVAC-200"})"), 409);
+  EXPECT_EQ(json_of(get("/v1/products/HVAC-200")).string_at("brand"), "Carrier");
+  EXPECT_EQ(json_of(get("/v1/products?q=carr")).find("items")->as_array().size(), 1u);
+  EXPECT_EQ(json_of(get("/v1/products?q=rooftop")).find("items")->as_array().size(), 0u);
+
+  const auto north = create("/v1/customers/" + acme_ + "/sites", R"({"name":"North"})");
+  const auto a = create("/v1/customers/" + acme_ + "/assets",
+                        R"({"site_id":")" + north + R"(","product_code":"HVAC-200","model":"200Y"})");
+  auto doc = json_of(get("/v1/assets/" + a));
+  EXPECT_EQ(doc.string_at("brand"), "Carrier");
+  EXPECT_EQ(doc.string_at("product_class"), "hvac");
+  EXPECT_EQ(doc.string_at("description"), "Rooftop unit");
+  EXPECT_EQ(doc.string_at("model"), "200Y") << "what the request gives wins";
+
+  // The event says which fields came from the catalogue.
+  bool found = false;
+  for (std::uint32_t p = 0; p < log_.partition_count(); ++p) {
+    const auto events = log_.read(domain::partition_id{p}, domain::log_offset{0}, 1000);
+    ASSERT_TRUE(events);
+    for (const auto& re : *events) {
+      if (re.e.type != domain::event_types::asset_registered) continue;
+      found = true;
+      EXPECT_EQ(*re.e.data.find("filled_from_product"),
+                (value(domain::array{"brand", "description", "product_class"})));
+    }
+  }
+  EXPECT_TRUE(found);
+
+  ASSERT_EQ(command("PATCH", "/v1/products/HVAC-200", R"({"brand":"Carrier Corp"})").status, 200);
+  EXPECT_EQ(json_of(get("/v1/products/HVAC-200")).string_at("brand"), "Carrier Corp");
+  EXPECT_EQ(first_field(problem_of(send("PATCH", "/v1/products/HVAC-200", R"({"code":"X"})"), 422)),
+            "code");
+  problem_of(send("PATCH", "/v1/products/NOPE", R"({"brand":"x"})"), 404);
+}
+
 }  // namespace
 }  // namespace fieldledger::api
