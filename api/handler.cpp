@@ -203,25 +203,41 @@ struct exchange {
 
   // Runs query once the views have applied the request's X-Min-Position (if any).
   void query(std::function<response(const request&)> run) {
-    auto pos = min_position(req, t);
-    if (!pos) return fail_with(pos.error());
-    if (!*pos) return respond(run(req));
-    if ((*pos)->partition.get() >= s.runner.applied().size()) {
-      return fail_with(error{errc::malformed, "the position names no partition of this log",
-                             {{"X-Min-Position", "unknown partition"}}, {}});
+    auto positions = min_position(req, t);
+    if (!positions) return fail_with(positions.error());
+    if (positions->empty()) return respond(run(req));
+    for (const auto& p : *positions) {
+      if (p.partition.get() >= s.runner.applied().size()) {
+        return fail_with(error{errc::malformed, "the position names no partition of this log",
+                               {{"X-Min-Position", "unknown partition"}}, {}});
+      }
     }
-    auto shared = std::make_shared<request>(std::move(req));
-    auto respond_to = respond;
-    s.runner.when_applied(
-        **pos, std::chrono::steady_clock::now() + o.min_position_wait,
-        [shared, respond_to, run = std::move(run)](bool applied) {
-          if (applied) return respond_to(run(*shared));
-          respond_to(problem(*shared, error{errc::unavailable,
+    wait_then(s.runner, std::make_shared<request>(std::move(req)), respond, std::move(*positions),
+              std::chrono::steady_clock::now() + o.min_position_wait, std::move(run));
+  }
+
+  // Waits for each position in turn (all before one deadline), then runs the query.
+  static void wait_then(projections::runner& runner, std::shared_ptr<request> req,
+                        responder respond, std::vector<log_position> positions,
+                        std::chrono::steady_clock::time_point deadline,
+                        std::function<response(const request&)> run) {
+    if (positions.empty()) return respond(run(*req));
+    const auto next = positions.back();
+    positions.pop_back();
+    runner.when_applied(next, deadline,
+                        [&runner, req, respond, positions = std::move(positions), deadline,
+                         run = std::move(run)](bool applied) mutable {
+                          if (!applied) {
+                            return respond(problem(
+                                *req, error{errc::unavailable,
                                             "the views have not applied the requested position "
                                             "yet. Hint: retry after Retry-After seconds.",
                                             {},
                                             {}}));
-        });
+                          }
+                          wait_then(runner, req, respond, std::move(positions), deadline,
+                                    std::move(run));
+                        });
   }
 
   void command(command cmd) {

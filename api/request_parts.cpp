@@ -119,7 +119,7 @@ result<std::optional<entity_version>> if_match(const request& req) {
               {{"If-Match", "expected a quoted version, e.g. \"3\""}});
 }
 
-result<std::optional<log_position>> min_position(const request& req, const target& t) {
+result<std::vector<log_position>> min_position(const request& req, const target& t) {
   std::string_view text;
   std::string_view name;
   if (const auto it = req.find("X-Min-Position"); it != req.end()) {
@@ -129,14 +129,26 @@ result<std::optional<log_position>> min_position(const request& req, const targe
     text = q->second;
     name = "min_position";
   } else {
-    return std::optional<log_position>{};
+    return std::vector<log_position>{};
   }
-  auto pos = parse_log_position(text);
-  if (!pos) {
-    return fail(errc::malformed, std::string(name) + " is not a position this API gave out",
-                {{std::string(name), "expected \"<partition>-<offset>\" from a command's answer"}});
+  std::vector<log_position> out;
+  while (true) {
+    const auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    auto pos = parse_log_position(item);
+    if (!pos || out.size() >= 1024) {
+      return fail(errc::malformed, std::string(name) + " is not a position this API gave out",
+                  {{std::string(name),
+                    "expected \"<partition>-<offset>\" from a command's answer, or several "
+                    "separated by commas"}});
+    }
+    out.push_back(*pos);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
   }
-  return std::optional<log_position>{*pos};
+  return out;
 }
 
 result<value> json_body(const request& req, bool allow_empty) {

@@ -33,9 +33,11 @@ struct target {
 // If-Match: "N" (a version ETag) or *; absent or * -> nullopt.
 [[nodiscard]] domain::result<std::optional<domain::entity_version>> if_match(const request& req);
 
-// X-Min-Position header or min_position parameter, when present.
-[[nodiscard]] domain::result<std::optional<domain::log_position>> min_position(const request& req,
-                                                                               const target& t);
+// X-Min-Position header or min_position parameter: one position or several separated by
+// commas (a client that wrote to several customers sends the last position of each).
+// Empty when absent.
+[[nodiscard]] domain::result<std::vector<domain::log_position>> min_position(const request& req,
+                                                                             const target& t);
 
 // The body as a JSON object (errc::malformed when it is not). An empty body is {} when
 // allow_empty.

@@ -8,6 +8,8 @@
 
 #include "api/server.hpp"
 #include "commands/pipeline.hpp"
+#include "infra/kafka_event_log.hpp"
+#include "infra/kafka_mock.hpp"
 #include "infra/memory_event_log.hpp"
 #include "json/parse.hpp"
 #include "projections/memory_view_store.hpp"
@@ -22,29 +24,48 @@ using e2e::http_response;
 
 inline constexpr const char* k_key = "flk_api_test_key_0123456789";
 
-class ApiTest : public ::testing::Test {
+// Runs over the embedded log's in-memory fake ("memory") and over Kafka ("kafka": the
+// librdkafka mock cluster), so the API is checked to behave the same on both.
+class ApiTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     ::setenv("FIELDLEDGER_ADMIN_KEY", k_key, 1);
     auto keys = auth::open(::testing::TempDir());
     ASSERT_TRUE(keys) << keys.error().detail;
     keys_ = std::move(*keys);
-    ASSERT_TRUE(model_.restore(log_));
-    runner_.start();
-    pipeline_.start();
+    if (GetParam() == "kafka") {
+      auto mock = infra::kafka_mock_cluster::start(3, "events", 4);
+      ASSERT_TRUE(mock) << mock.error().detail;
+      mock_ = std::move(*mock);
+      infra::kafka_options o;
+      o.brokers = mock_->bootstraps();
+      o.topic = "events";
+      o.partitions = 4;
+      auto log = infra::kafka_event_log::open(o);
+      ASSERT_TRUE(log) << log.error().detail;
+      log_ = std::move(*log);
+    } else {
+      log_ = std::make_unique<infra::memory_event_log>(4);
+    }
+    ASSERT_TRUE(model_.restore(*log_));
+    runner_ = std::make_unique<projections::runner>(*log_, store_, projections::make_views());
+    pipeline_ = std::make_unique<commands::pipeline>(*log_, model_);
+    runner_->start();
+    pipeline_->start();
     server_options o;
     o.port = 0;
     o.body_limit = 64 * 1024;
     o.handling.min_position_wait = std::chrono::milliseconds(300);
-    server_ = std::make_unique<server>(services{pipeline_, queries_, runner_, *keys_, [] { return true; }}, o);
+    server_ = std::make_unique<server>(
+        services{*pipeline_, queries_, *runner_, *keys_, [] { return true; }}, o);
     auto port = server_->start();
     ASSERT_TRUE(port) << port.error().detail;
     port_ = *port;
   }
   void TearDown() override {
-    server_->stop();
-    pipeline_.stop();
-    runner_.stop();
+    if (server_) server_->stop();
+    if (pipeline_) pipeline_->stop();
+    if (runner_) runner_->stop();
   }
 
   http_response send(const std::string& method, const std::string& target,
@@ -53,9 +74,24 @@ class ApiTest : public ::testing::Test {
     headers.emplace("Authorization", std::string("Bearer ") + k_key);
     return e2e::http(port_, method, target, body, headers);
   }
-  // A query that waits for the position of the last command.
+  // A query that waits for the last position of every partition written to.
   http_response get(const std::string& target) const {
-    return send("GET", target, {}, {{"X-Min-Position", last_position_}});
+    std::string positions;
+    {
+      std::lock_guard lock(positions_mu_);
+      for (const auto& [p, pos] : written_) positions += (positions.empty() ? "" : ",") + pos;
+    }
+    if (positions.empty()) return send("GET", target);
+    return send("GET", target, {}, {{"X-Min-Position", positions}});
+  }
+  void remember(std::string_view position) {
+    auto pos = domain::parse_log_position(position);
+    if (!pos) return;
+    std::lock_guard lock(positions_mu_);
+    auto& held = written_[pos->partition.get()];
+    if (held.empty() || domain::parse_log_position(held)->offset < pos->offset) {
+      held = std::string(position);
+    }
   }
   // A command; remembers its position for the next get().
   http_response command(const std::string& method, const std::string& target,
@@ -64,7 +100,7 @@ class ApiTest : public ::testing::Test {
     auto r = send(method, target, body, std::move(headers));
     if (r.status / 100 == 2) {
       if (auto v = json::parse(r.body); v && !v->string_at("position").empty()) {
-        last_position_ = v->string_at("position");
+        remember(v->string_at("position"));
       }
     }
     return r;
@@ -89,8 +125,8 @@ class ApiTest : public ::testing::Test {
 
   std::int64_t log_size() {
     std::int64_t n = 0;
-    for (std::uint32_t p = 0; p < log_.partition_count(); ++p) {
-      n += log_.end_offset(domain::partition_id{p}).get();
+    for (std::uint32_t p = 0; p < log_->partition_count(); ++p) {
+      n += log_->end_offset(domain::partition_id{p}).get();
     }
     return n;
   }
@@ -111,16 +147,18 @@ class ApiTest : public ::testing::Test {
     return std::string(errors->as_array().front().string_at("field"));
   }
 
-  infra::memory_event_log log_{4};
+  std::unique_ptr<infra::kafka_mock_cluster> mock_;
+  std::unique_ptr<domain::event_log> log_;
   commands::write_model model_;
   projections::memory_view_store store_;
-  projections::runner runner_{log_, store_, projections::make_views()};
+  std::unique_ptr<projections::runner> runner_;
   projections::queries queries_{store_};
-  commands::pipeline pipeline_{log_, model_};
+  std::unique_ptr<commands::pipeline> pipeline_;
   std::unique_ptr<auth> keys_;
   std::unique_ptr<server> server_;
   std::uint16_t port_ = 0;
-  std::string last_position_ = "0-0";
+  mutable std::mutex positions_mu_;
+  std::map<std::uint32_t, std::string> written_;  // partition -> last position written
 };
 
 inline constexpr const char* k_acme = R"({"name":"Acme Facilities Ltd","dba_name":"Acme","type":"commercial",
@@ -128,5 +166,9 @@ inline constexpr const char* k_acme = R"({"name":"Acme Facilities Ltd","dba_name
   "billing_address":{"street":"1 Main St","city":"Springfield","state":"IL","postcode":"62701",
   "country":"US","lat":39.78,"lng":-89.65},"phone1":"+1 555 0100","email":"ops@acme.example",
   "website":"https://acme.example","external_id":"BILL-1001","payment_term":"net30","parent_id":null})";
+
+inline std::string log_name(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param;
+}
 
 }  // namespace fieldledger::api::test_support

@@ -31,7 +31,7 @@ class EquipmentApi : public ApiTest {
   std::string acme_;
 };
 
-TEST_F(EquipmentApi, SitesAreAddedListedChangedAndShowTheirContacts) {
+TEST_P(EquipmentApi, SitesAreAddedListedChangedAndShowTheirContacts) {
   const auto contact = create("/v1/customers/" + acme_ + "/contacts", R"({"name":"David Chen"})");
   auto r = command("POST", "/v1/customers/" + acme_ + "/sites",
                    R"({"name":"North Campus","code":"NC-1","address":{"street":"2 Elm St","city":"Springfield",
@@ -66,7 +66,7 @@ TEST_F(EquipmentApi, SitesAreAddedListedChangedAndShowTheirContacts) {
             "site_contact_id");
 }
 
-TEST_F(EquipmentApi, AssetsAreListedPerSiteFilteredAndFoundBySerial) {
+TEST_P(EquipmentApi, AssetsAreListedPerSiteFilteredAndFoundBySerial) {
   const auto north = create("/v1/customers/" + acme_ + "/sites", R"({"name":"North"})");
   const auto south = create("/v1/customers/" + acme_ + "/sites", R"({"name":"South"})");
   auto r = command("POST", "/v1/customers/" + acme_ + "/assets",
@@ -116,7 +116,7 @@ TEST_F(EquipmentApi, AssetsAreListedPerSiteFilteredAndFoundBySerial) {
   EXPECT_EQ(seen, (std::set<std::string>{hvac, pump}));
 }
 
-TEST_F(EquipmentApi, AMovedAssetShowsInTheNewSiteOnly) {
+TEST_P(EquipmentApi, AMovedAssetShowsInTheNewSiteOnly) {
   const auto north = create("/v1/customers/" + acme_ + "/sites", R"({"name":"North"})");
   const auto south = create("/v1/customers/" + acme_ + "/sites", R"({"name":"South"})");
   const auto a = create("/v1/customers/" + acme_ + "/assets", R"({"site_id":")" + north + R"("})");
@@ -138,7 +138,7 @@ TEST_F(EquipmentApi, AMovedAssetShowsInTheNewSiteOnly) {
             "site");
 }
 
-TEST_F(EquipmentApi, ASiteWithAssetsCannotBeRemoved) {
+TEST_P(EquipmentApi, ASiteWithAssetsCannotBeRemoved) {
   const auto north = create("/v1/customers/" + acme_ + "/sites", R"({"name":"North"})");
   const auto a = create("/v1/customers/" + acme_ + "/assets", R"({"site_id":")" + north + R"("})");
   auto p = problem_of(send("DELETE", "/v1/sites/" + north), 409);
@@ -149,7 +149,7 @@ TEST_F(EquipmentApi, ASiteWithAssetsCannotBeRemoved) {
   EXPECT_TRUE(ids("/v1/customers/" + acme_ + "/sites").empty());
 }
 
-TEST_F(EquipmentApi, ConcurrentRegistrationsOfOneSerialLetExactlyOneWin) {
+TEST_P(EquipmentApi, ConcurrentRegistrationsOfOneSerialLetExactlyOneWin) {
   const auto north = create("/v1/customers/" + acme_ + "/sites", R"({"name":"North"})");
   const auto other = create("/v1/customers", R"({"name":"Other"})");
   const auto far = create("/v1/customers/" + other + "/sites", R"({"name":"Far"})");
@@ -169,7 +169,7 @@ TEST_F(EquipmentApi, ConcurrentRegistrationsOfOneSerialLetExactlyOneWin) {
   EXPECT_EQ(conflicts.load(), 7);
 }
 
-TEST_F(EquipmentApi, PartsAreAddedToAnAssetChangedAndRemoved) {
+TEST_P(EquipmentApi, PartsAreAddedToAnAssetChangedAndRemoved) {
   const auto north = create("/v1/customers/" + acme_ + "/sites", R"({"name":"North"})");
   const auto a = create("/v1/customers/" + acme_ + "/assets", R"({"site_id":")" + north + R"("})");
   auto r = command("POST", "/v1/assets/" + a + "/parts",
@@ -187,7 +187,7 @@ TEST_F(EquipmentApi, PartsAreAddedToAnAssetChangedAndRemoved) {
   problem_of(send("POST", "/v1/assets/" + domain::new_id() + "/parts", R"({"name":"x"})"), 404);
 }
 
-TEST_F(EquipmentApi, ChildrenAreListedAndCyclesAreRefused) {
+TEST_P(EquipmentApi, ChildrenAreListedAndCyclesAreRefused) {
   const auto branch = create("/v1/customers", R"({"name":"Acme North","parent_id":")" + acme_ + R"("})");
   EXPECT_EQ(ids("/v1/customers/" + acme_ + "/children"), std::vector<std::string>{branch});
   EXPECT_EQ(first_field(problem_of(command("PATCH", "/v1/customers/" + acme_,
@@ -198,7 +198,7 @@ TEST_F(EquipmentApi, ChildrenAreListedAndCyclesAreRefused) {
   EXPECT_TRUE(ids("/v1/customers/" + acme_ + "/children").empty());
 }
 
-TEST_F(EquipmentApi, AKnownProductCodeFillsInWhatTheAssetLeavesOut) {
+TEST_P(EquipmentApi, AKnownProductCodeFillsInWhatTheAssetLeavesOut) {
   auto r = command("POST", "/v1/products",
                    R"({"code":"HVAC-200","brand":"Carrier","model":"200X","description":"Rooftop unit","product_class":"hvac"})");
   ASSERT_EQ(r.status, 201) << r.body;
@@ -219,8 +219,8 @@ TEST_F(EquipmentApi, AKnownProductCodeFillsInWhatTheAssetLeavesOut) {
 
   // The event says which fields came from the catalogue.
   bool found = false;
-  for (std::uint32_t p = 0; p < log_.partition_count(); ++p) {
-    const auto events = log_.read(domain::partition_id{p}, domain::log_offset{0}, 1000);
+  for (std::uint32_t p = 0; p < log_->partition_count(); ++p) {
+    const auto events = log_->read(domain::partition_id{p}, domain::log_offset{0}, 1000);
     ASSERT_TRUE(events);
     for (const auto& re : *events) {
       if (re.e.type != domain::event_types::asset_registered) continue;
@@ -237,6 +237,8 @@ TEST_F(EquipmentApi, AKnownProductCodeFillsInWhatTheAssetLeavesOut) {
             "code");
   problem_of(send("PATCH", "/v1/products/NOPE", R"({"brand":"x"})"), 404);
 }
+
+INSTANTIATE_TEST_SUITE_P(Logs, EquipmentApi, ::testing::Values("memory", "kafka"), log_name);
 
 }  // namespace
 }  // namespace fieldledger::api
