@@ -1,16 +1,20 @@
-// fieldledgerd: the server. Wires the embedded event log, the write side, the projections and
-// the HTTP API together, and stops them cleanly on SIGINT / SIGTERM.
+// fieldledgerd: the server. Wires the event log (embedded RocksDB by default, or Kafka), the
+// write side, the projections and the HTTP API together, and stops them cleanly on SIGINT /
+// SIGTERM.
 #include <utility>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <csignal>
+#include <memory>
 #include <filesystem>
 
 #include "api/auth.hpp"
 #include "api/server.hpp"
 #include "commands/pipeline.hpp"
+#include "infra/kafka_event_log.hpp"
 #include "infra/rocksdb_event_log.hpp"
 #include "infra/rocksdb_view_store.hpp"
 #include "projections/queries.hpp"
@@ -26,7 +30,30 @@ struct config {
   std::uint32_t partitions = 4;
   std::size_t threads = 2;
   std::size_t body_limit = 1 << 20;
+  std::string kafka;  // bootstrap servers; empty: the embedded log
+  std::string kafka_topic = "fieldledger.events";
+  std::string kafka_transactional_id;
+  int kafka_replication = 1;
+  int kafka_timeout_ms = 10000;
 };
+
+domain::result<std::unique_ptr<domain::event_log>> open_log(const config& cfg) {
+  if (cfg.kafka.empty()) {
+    auto log = open_log(cfg);
+    if (!log) return std::unexpected(log.error());
+    return std::unique_ptr<domain::event_log>(std::move(*log));
+  }
+  infra::kafka_options o;
+  o.brokers = cfg.kafka;
+  o.topic = cfg.kafka_topic;
+  o.partitions = cfg.partitions;
+  o.replication_factor = cfg.kafka_replication;
+  o.transactional_id = cfg.kafka_transactional_id;
+  o.timeout = std::chrono::milliseconds(cfg.kafka_timeout_ms);
+  auto log = infra::kafka_event_log::open(o);
+  if (!log) return std::unexpected(log.error());
+  return std::unique_ptr<domain::event_log>(std::move(*log));
+}
 
 bool split_listen(const std::string& listen, std::string& host, std::uint16_t& port) {
   const auto colon = listen.rfind(':');
@@ -49,7 +76,7 @@ int serve(const config& cfg) {
     spdlog::error("cannot create data directory {}: {}", cfg.data, ec.message());
     return 1;
   }
-  auto log = infra::rocksdb_event_log::open(cfg.data + "/log", cfg.partitions);
+  auto log = open_log(cfg);
   if (!log) {
     spdlog::error("cannot open the event log: {}", log.error().detail);
     return 1;
@@ -72,12 +99,11 @@ int serve(const config& cfg) {
   }
   spdlog::info("write model restored: {} customers", model.customer_count());
 
-  // Views are ready once they have applied what the log held at start-up.
-  std::vector<domain::log_position> heads;
+  // Views are ready once they have applied what the log held at start-up: every partition's
+  // end offset at start, less the offsets that hold no event (Kafka transaction markers).
+  std::vector<domain::log_offset> ends;
   for (std::uint32_t p = 0; p < (*log)->partition_count(); ++p) {
-    const auto end = (*log)->end_offset(domain::partition_id{p});
-    if (end.get() > 0)
-      heads.push_back({domain::partition_id{p}, domain::log_offset{end.get() - 1}});
+    ends.push_back((*log)->end_offset(domain::partition_id{p}));
   }
   projections::runner runner(**log, **views, projections::make_views());
   runner.start();
@@ -93,10 +119,19 @@ int serve(const config& cfg) {
   options.port = port;
   options.threads = cfg.threads;
   options.body_limit = cfg.body_limit;
-  auto ready = [&runner, heads] {
-    for (const auto& h : heads) {
-      if (!runner.has_applied(h)) return false;
+  auto caught_up = std::make_shared<std::atomic<bool>>(false);
+  auto ready = [&runner, &log, ends, caught_up] {
+    if (*caught_up) return true;
+    const auto applied = runner.applied();
+    for (std::uint32_t p = 0; p < ends.size(); ++p) {
+      if (applied.size() <= p) return false;
+      if (applied[p] >= ends[p]) continue;
+      // Behind the end seen at start: ready only when nothing but markers lies between.
+      auto rest = (*log)->read(domain::partition_id{p}, applied[p], 1);
+      if (!rest) return false;
+      if (!rest->empty() && rest->front().position.offset < ends[p]) return false;
     }
+    *caught_up = true;
     return true;
   };
   api::server server(api::services{pipeline, queries, runner, **keys, ready}, options);
@@ -107,8 +142,11 @@ int serve(const config& cfg) {
     runner.stop();
     return 1;
   }
-  spdlog::info("fieldledgerd listening on http://{}:{} (data in {}, embedded log, {} partitions)",
-               host, *bound, cfg.data, cfg.partitions);
+  spdlog::info("fieldledgerd listening on http://{}:{} (data in {}, {}, {} partitions)", host,
+               *bound, cfg.data,
+               cfg.kafka.empty() ? std::string("embedded log")
+                                 : "Kafka topic " + cfg.kafka_topic + " at " + cfg.kafka,
+               cfg.partitions);
   spdlog::info("admin API key: {} (send it as 'Authorization: Bearer <key>')",
                (*keys)->admin_key_path().empty() ? std::string("from FIELDLEDGER_ADMIN_KEY")
                                               : "written to " + (*keys)->admin_key_path());
@@ -140,8 +178,21 @@ int main(int argc, char** argv) {
         std::uint16_t p;
         return split_listen(s, h, p) ? std::string() : "expected HOST:PORT, e.g. 127.0.0.1:8080";
       });
-  app.add_option("--partitions", cfg.partitions, "partitions of a new embedded log")
+  app.add_option("--partitions", cfg.partitions,
+                 "partitions of a new embedded log / of the Kafka topic")
       ->check(CLI::Range(1, 256));
+  app.add_option("--kafka", cfg.kafka,
+                 "Kafka bootstrap servers (host:port,...): use Kafka as the event log");
+  app.add_option("--kafka-topic", cfg.kafka_topic, "the Kafka topic of the events");
+  app.add_option("--kafka-transactional-id", cfg.kafka_transactional_id,
+                 "the producer's transactional.id (default fieldledger-<topic>); one writer "
+                 "per id");
+  app.add_option("--kafka-replication", cfg.kafka_replication,
+                 "replication factor when fieldledgerd creates the topic")
+      ->check(CLI::Range(1, 16));
+  app.add_option("--kafka-timeout-ms", cfg.kafka_timeout_ms,
+                 "bound on an append before the command answers 503")
+      ->check(CLI::Range(100, 600000));
   app.add_option("--threads", cfg.threads, "HTTP I/O threads")->check(CLI::Range(1, 64));
   app.add_option("--body-limit", cfg.body_limit, "largest request body in bytes");
   CLI11_PARSE(app, argc, argv);

@@ -1,6 +1,7 @@
 #include "infra/kafka_event_log.hpp"
 
 #include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <deque>
@@ -45,6 +46,15 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   d->reported = true;
 }
 
+// librdkafka's log lines go to the server's log (syslog levels: 0 emerg .. 7 debug).
+void on_log(const rd_kafka_t*, int level, const char* facility, const char* message) {
+  const auto lvl = level <= 3   ? spdlog::level::err
+                   : level == 4 ? spdlog::level::warn
+                   : level <= 6 ? spdlog::level::info
+                                : spdlog::level::debug;
+  spdlog::log(lvl, "kafka {}: {}", facility, message);
+}
+
 result<rd_kafka_conf_t*> make_conf(const kafka_options& o,
                                    std::initializer_list<std::pair<const char*, std::string>> own) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -59,6 +69,7 @@ result<rd_kafka_conf_t*> make_conf(const kafka_options& o,
     rd_kafka_conf_destroy(conf);
     return fail(errc::invalid, std::string("bad Kafka client setting: ") + errstr);
   }
+  rd_kafka_conf_set_log_cb(conf, on_log);
   return conf;
 }
 
