@@ -39,7 +39,7 @@ struct config {
 
 domain::result<std::unique_ptr<domain::event_log>> open_log(const config& cfg) {
   if (cfg.kafka.empty()) {
-    auto log = open_log(cfg);
+    auto log = infra::rocksdb_event_log::open(cfg.data + "/log", cfg.partitions);
     if (!log) return std::unexpected(log.error());
     return std::unique_ptr<domain::event_log>(std::move(*log));
   }
