@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <vector>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -95,8 +96,8 @@ inline std::uint16_t free_port() {
 
 class daemon {
  public:
-  daemon(std::string data_dir, std::string admin_key)
-      : data_(std::move(data_dir)), key_(std::move(admin_key)) {}
+  daemon(std::string data_dir, std::string admin_key, std::vector<std::string> extra_args = {})
+      : data_(std::move(data_dir)), key_(std::move(admin_key)), extra_(std::move(extra_args)) {}
   ~daemon() {
     if (pid_ > 0) kill(SIGKILL);
   }
@@ -109,8 +110,10 @@ class daemon {
       ::setenv("FIELDLEDGER_ADMIN_KEY", key_.c_str(), 1);
       const std::string bin = std::string(FIELDLEDGER_BINARY_DIR) + "/fieldledgerd";
       const std::string listen = "127.0.0.1:" + std::to_string(port_);
-      ::execl(bin.c_str(), bin.c_str(), "--data", data_.c_str(), "--listen", listen.c_str(),
-              static_cast<char*>(nullptr));
+      std::vector<const char*> argv{bin.c_str(), "--data", data_.c_str(), "--listen", listen.c_str()};
+      for (const auto& a : extra_) argv.push_back(a.c_str());
+      argv.push_back(nullptr);
+      ::execv(bin.c_str(), const_cast<char* const*>(argv.data()));
       ::_exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -153,6 +156,7 @@ class daemon {
 
  private:
   std::string data_, key_;
+  std::vector<std::string> extra_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
 };

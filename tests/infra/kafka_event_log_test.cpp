@@ -162,3 +162,59 @@ TEST_F(KafkaEventLog, RetriableProduceErrorsAreRetriedWithoutDuplicates) {
 
 }  // namespace
 }  // namespace fieldledger::infra
+
+#include <librdkafka/rdkafka.h>
+
+#include "json/parse.hpp"
+
+namespace fieldledger::infra {
+namespace {
+
+// What a reporting consumer sees with any Kafka client: one CloudEvents JSON document per
+// event, key = customer id, header content-type: application/cloudevents+json.
+TEST_F(KafkaEventLog, AReportingConsumerGetsCloudEventsKeyedByCustomer) {
+  auto log = open();
+  ASSERT_TRUE(log);
+  const std::string a = new_id();
+  ASSERT_TRUE(log->append(std::vector{make_event(a, 1)}));
+
+  char errstr[256];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", mock_->bootstraps().c_str(), errstr, sizeof errstr);
+  rd_kafka_conf_set(conf, "group.id", "reporting", errstr, sizeof errstr);
+  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, sizeof errstr);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  ASSERT_NE(rk, nullptr);
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, "events",
+                                    static_cast<int>(partition_for(customer_id{a}, 4).get()))
+      ->offset = 0;
+  rd_kafka_assign(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_message_t* m = nullptr;
+  for (int i = 0; i < 100 && (m == nullptr || m->err); ++i) {
+    if (m != nullptr) rd_kafka_message_destroy(m);
+    m = rd_kafka_consumer_poll(rk, 100);
+  }
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(m->err, RD_KAFKA_RESP_ERR_NO_ERROR);
+  EXPECT_EQ(std::string(static_cast<const char*>(m->key), m->key_len), a);
+  rd_kafka_headers_t* headers = nullptr;
+  ASSERT_EQ(rd_kafka_message_headers(m, &headers), RD_KAFKA_RESP_ERR_NO_ERROR);
+  const void* value = nullptr;
+  std::size_t size = 0;
+  ASSERT_EQ(rd_kafka_header_get_last(headers, "content-type", &value, &size),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  EXPECT_EQ(std::string(static_cast<const char*>(value), size), "application/cloudevents+json");
+  auto doc = json::parse(std::string_view(static_cast<const char*>(m->payload), m->len));
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(doc->string_at("specversion"), "1.0");
+  EXPECT_EQ(doc->string_at("type"), "fieldledger.customer.details-changed");
+  EXPECT_EQ(doc->string_at("customerid"), a);
+  rd_kafka_message_destroy(m);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+}
+
+}  // namespace
+}  // namespace fieldledger::infra
