@@ -77,6 +77,19 @@ TEST_F(RestartTest, KilledServerKeepsEveryAcknowledgedChange) {
   ASSERT_FALSE(acme.empty());
   auto contact = d.send("POST", "/v1/customers/" + acme + "/contacts", R"({"name":"David Chen"})");
   ASSERT_EQ(contact.status, 201) << contact.body;
+  // Equipment of every kind, so that the rebuild comparison covers every view.
+  ASSERT_EQ(d.send("POST", "/v1/products", R"({"code":"HVAC-200","brand":"Carrier","product_class":"hvac"})").status, 201);
+  auto north = d.send("POST", "/v1/customers/" + acme + "/sites", R"({"name":"North"})");
+  ASSERT_EQ(north.status, 201) << north.body;
+  auto south = d.send("POST", "/v1/customers/" + acme + "/sites", R"({"name":"South"})");
+  const std::string north_id(body_of(north).string_at("id")), south_id(body_of(south).string_at("id"));
+  auto asset = d.send("POST", "/v1/customers/" + acme + "/assets",
+                      R"({"site_id":")" + north_id + R"(","serial_no":"SN-1","product_code":"HVAC-200"})");
+  ASSERT_EQ(asset.status, 201) << asset.body;
+  const std::string asset_id(body_of(asset).string_at("id"));
+  ASSERT_EQ(d.send("POST", "/v1/assets/" + asset_id + "/parts", R"({"name":"Fan"})").status, 201);
+  ASSERT_EQ(d.send("POST", "/v1/assets/" + asset_id + "/move", R"({"site_id":")" + south_id + R"("})").status, 200);
+  ASSERT_EQ(d.send("POST", "/v1/customers", R"({"name":"Acme North","parent_id":")" + acme + R"("})").status, 201);
 
   std::mutex mu;
   std::vector<std::string> acknowledged;
