@@ -103,7 +103,7 @@ class assets_view final : public view {
       b.put(key, to_json(d));
       b.put(keys::key("sa/", d["site_id"].as_string(), e.entity_id), "");
       b.put(keys::key("ca/", customer, e.entity_id), "");
-      if (const auto serial = value(d).string_at("serial_no"); !serial.empty()) {
+      if (const std::string serial(value(d).string_at("serial_no")); !serial.empty()) {
         b.put(keys::key("sn/", serial), e.entity_id);
       }
       return facets(b, customer, {}, d, false);
@@ -115,8 +115,8 @@ class assets_view final : public view {
     const object before = d;
     if (e.type == et::asset_changed) {
       apply_changed(d, e.data);
-      const auto old_serial = value(before).string_at("serial_no");
-      const auto new_serial = value(d).string_at("serial_no");
+      const std::string old_serial(value(before).string_at("serial_no"));
+      const std::string new_serial(value(d).string_at("serial_no"));
       if (old_serial != new_serial) {
         if (!old_serial.empty()) b.del(keys::key("sn/", old_serial));
         if (!new_serial.empty()) b.put(keys::key("sn/", new_serial), e.entity_id);
