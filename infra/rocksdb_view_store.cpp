@@ -43,7 +43,8 @@ result<void> rocksdb_view_store::scan(std::string_view prefix, std::string_view 
   ro.snapshot = snap;
   {
     std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro));
-    const std::string start = after.empty() ? std::string(prefix) : std::string(after);
+    // Start at the prefix, or just after `after` when that lies beyond it.
+    const std::string start = after > prefix ? std::string(after) : std::string(prefix);
     it->Seek(rocksdb::Slice(start));
     if (!after.empty() && it->Valid() && it->key().ToStringView() == after) it->Next();
     for (; it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()));

@@ -1,0 +1,246 @@
+// The event-log port's contract, run over every implementation: the in-memory fake, the
+// embedded RocksDB log, the fault-injecting decorator (with no fault armed) and Kafka (the
+// librdkafka mock cluster).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include "domain/ids.hpp"
+#include "infra/faulty_event_log.hpp"
+#include "infra/kafka_event_log.hpp"
+#include "infra/kafka_mock.hpp"
+#include "infra/memory_event_log.hpp"
+#include "infra/rocksdb_event_log.hpp"
+
+namespace fieldledger::infra {
+namespace {
+
+using namespace fieldledger::domain;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr std::uint32_t k_partitions = 4;
+
+// Owns whatever an implementation needs besides the log itself.
+struct subject {
+  std::unique_ptr<kafka_mock_cluster> mock;
+  fs::path dir;
+  std::unique_ptr<event_log> inner;
+  std::unique_ptr<event_log> log;
+  ~subject() {
+    log.reset();
+    inner.reset();
+    if (!dir.empty()) fs::remove_all(dir);
+  }
+};
+
+struct implementation {
+  std::string name;
+  std::function<void(subject&)> make;
+};
+
+std::string unique_dir(const std::string& what) {
+  static int n = 0;
+  return (fs::temp_directory_path() /
+          ("fieldledger-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++)))
+      .string();
+}
+
+const implementation k_implementations[] = {
+    {"memory", [](subject& s) { s.log = std::make_unique<memory_event_log>(k_partitions); }},
+    {"rocksdb",
+     [](subject& s) {
+       s.dir = unique_dir("log");
+       auto log = rocksdb_event_log::open(s.dir.string(), k_partitions);
+       ASSERT_TRUE(log) << log.error().detail;
+       s.log = std::move(*log);
+     }},
+    {"faulty",
+     [](subject& s) {
+       s.inner = std::make_unique<memory_event_log>(k_partitions);
+       s.log = std::make_unique<faulty_event_log>(*s.inner);
+     }},
+    {"kafka",
+     [](subject& s) {
+       auto mock = kafka_mock_cluster::start(3, "contract", static_cast<int>(k_partitions));
+       ASSERT_TRUE(mock) << mock.error().detail;
+       s.mock = std::move(*mock);
+       kafka_options o;
+       o.brokers = s.mock->bootstraps();
+       o.topic = "contract";
+       o.partitions = k_partitions;
+       auto log = kafka_event_log::open(o);
+       ASSERT_TRUE(log) << log.error().detail;
+       s.log = std::move(*log);
+     }},
+};
+
+event make_event(const std::string& customer, std::int64_t version) {
+  event e;
+  e.id = new_id();
+  e.type = std::string(version == 1 ? event_types::customer_registered
+                                    : event_types::customer_details_changed);
+  e.customer = customer_id{customer};
+  e.entity_id = customer;
+  e.subject = "customers/" + customer;
+  e.version = entity_version{version};
+  e.time = now_rfc3339();
+  e.actor = "contract";
+  e.correlation_id = new_id();
+  e.data = object{{"version", version}, {"name", "Customer " + customer.substr(0, 8)},
+                  {"nested", object{{"list", array{1, 2.5, "x", nullptr, true}}}}};
+  return e;
+}
+
+class EventLogContract : public ::testing::TestWithParam<implementation> {
+ protected:
+  void SetUp() override {
+    GetParam().make(s_);
+    ASSERT_TRUE(s_.log);
+  }
+  event_log& log() { return *s_.log; }
+  std::vector<recorded_event> read(partition_id p, std::int64_t from = 0, std::size_t max = 100000) {
+    auto r = log().read(p, log_offset{from}, max);
+    EXPECT_TRUE(r) << r.error().detail;
+    return r ? *r : std::vector<recorded_event>{};
+  }
+  subject s_;
+};
+
+TEST_P(EventLogContract, AppendAnswersPositionsInInputOrderOnTheCustomersPartition) {
+  EXPECT_EQ(log().partition_count(), k_partitions);
+  std::vector<event> events;
+  std::vector<std::string> customers;
+  for (int i = 0; i < 8; ++i) customers.push_back(new_id());
+  for (const auto& c : customers) events.push_back(make_event(c, 1));
+  events.push_back(make_event(customers[0], 2));
+  auto positions = log().append(events);
+  ASSERT_TRUE(positions) << positions.error().detail;
+  ASSERT_EQ(positions->size(), events.size());
+  std::set<log_position> distinct(positions->begin(), positions->end());
+  EXPECT_EQ(distinct.size(), events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ((*positions)[i].partition, partition_for(events[i].customer, k_partitions));
+  }
+  EXPECT_LT((*positions)[0].offset, positions->back().offset) << "a customer's events keep order";
+}
+
+TEST_P(EventLogContract, ReadGivesBackEqualEventsFromAnOffsetBoundedByMax) {
+  const std::string c = new_id();
+  const auto p = partition_for(customer_id{c}, k_partitions);
+  std::vector<event> events;
+  for (int v = 1; v <= 6; ++v) events.push_back(make_event(c, v));
+  events[3].idempotency_key = "key-1";
+  events[3].request_digest = "0123abcd";
+  for (const auto& e : events) ASSERT_TRUE(log().append(std::span(&e, 1)));
+  const auto all = read(p);
+  ASSERT_EQ(all.size(), events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(all[i].e, events[i]) << "event " << i;
+    EXPECT_EQ(all[i].position.partition, p);
+    if (i > 0) {
+      EXPECT_LT(all[i - 1].position.offset, all[i].position.offset);
+    }
+  }
+  const auto from = all[2].position.offset.get();
+  const auto some = read(p, from, 2);
+  ASSERT_EQ(some.size(), 2u);
+  EXPECT_EQ(some[0].e, events[2]);
+  EXPECT_EQ(some[1].e, events[3]);
+  EXPECT_TRUE(read(p, all.back().position.offset.get() + 1).empty());
+  EXPECT_GE(log().end_offset(p).get(), all.back().position.offset.get() + 1);
+}
+
+TEST_P(EventLogContract, KeepsPerCustomerOrderAcrossManyAppends) {
+  std::vector<std::string> customers{new_id(), new_id(), new_id()};
+  for (int v = 1; v <= 10; ++v) {
+    std::vector<event> batch;
+    for (const auto& c : customers) batch.push_back(make_event(c, v));
+    ASSERT_TRUE(log().append(batch));
+  }
+  for (const auto& c : customers) {
+    std::int64_t expected = 1;
+    for (const auto& re : read(partition_for(customer_id{c}, k_partitions))) {
+      if (re.e.customer.get() != c) continue;
+      EXPECT_EQ(re.e.version.get(), expected++);
+    }
+    EXPECT_EQ(expected, 11);
+  }
+}
+
+TEST_P(EventLogContract, WaitForAnswersAtOnceTimesOutAndWakesOnAppend) {
+  const std::string c = new_id();
+  const auto p = partition_for(customer_id{c}, k_partitions);
+  auto first = log().append(std::vector{make_event(c, 1)});
+  ASSERT_TRUE(first);
+  const auto at = first->front().offset;
+  EXPECT_TRUE(log().wait_for(p, at, 5s));
+  const auto next = log_offset{at.get() + 1};
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(log().wait_for(p, next, 100ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 90ms);
+  std::thread writer([&] {
+    std::this_thread::sleep_for(50ms);
+    EXPECT_TRUE(log().append(std::vector{make_event(c, 2)}));
+  });
+  EXPECT_TRUE(log().wait_for(p, next, 10s));
+  writer.join();
+}
+
+TEST_P(EventLogContract, CloseWakesWaitersAndRefusesAppends) {
+  const std::string c = new_id();
+  const auto p = partition_for(customer_id{c}, k_partitions);
+  std::thread closer([&] {
+    std::this_thread::sleep_for(50ms);
+    log().close();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(log().wait_for(p, log_offset{0}, 10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  closer.join();
+  auto r = log().append(std::vector{make_event(c, 1)});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::unavailable);
+}
+
+TEST_P(EventLogContract, AnUnknownPartitionIsAnError) {
+  EXPECT_FALSE(log().read(partition_id{k_partitions}, log_offset{0}, 10));
+  EXPECT_EQ(log().end_offset(partition_id{k_partitions}), log_offset{0});
+}
+
+TEST_P(EventLogContract, ConcurrentAppendsLoseNothing) {
+  constexpr int k_threads = 4, k_each = 25;
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<log_position> positions;
+  for (int t = 0; t < k_threads; ++t) {
+    threads.emplace_back([&] {
+      const std::string c = new_id();
+      for (int v = 1; v <= k_each; ++v) {
+        auto r = log().append(std::vector{make_event(c, v)});
+        ASSERT_TRUE(r) << r.error().detail;
+        std::lock_guard lock(mu);
+        positions.insert(r->front());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(positions.size(), static_cast<std::size_t>(k_threads * k_each));
+  std::size_t read_back = 0;
+  for (std::uint32_t p = 0; p < k_partitions; ++p) {
+    for (const auto& re : read(partition_id{p})) {
+      EXPECT_TRUE(positions.contains(re.position));
+      ++read_back;
+    }
+  }
+  EXPECT_EQ(read_back, positions.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Logs, EventLogContract, ::testing::ValuesIn(k_implementations),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace fieldledger::infra

@@ -1,0 +1,110 @@
+// The view-store port's contract over the in-memory fake and the RocksDB store.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+
+#include "infra/rocksdb_view_store.hpp"
+#include "projections/memory_view_store.hpp"
+
+namespace fieldledger::infra {
+namespace {
+
+namespace fs = std::filesystem;
+using projections::view_store;
+using projections::write_op;
+
+struct store_impl {
+  std::string name;
+  std::function<std::unique_ptr<view_store>(const fs::path&)> make;
+};
+
+const store_impl k_stores[] = {
+    {"memory", [](const fs::path&) { return std::make_unique<projections::memory_view_store>(); }},
+    {"rocksdb",
+     [](const fs::path& dir) -> std::unique_ptr<view_store> {
+       auto s = rocksdb_view_store::open(dir.string());
+       EXPECT_TRUE(s) << s.error().detail;
+       return s ? std::move(*s) : nullptr;
+     }},
+};
+
+class ViewStoreContract : public ::testing::TestWithParam<store_impl> {
+ protected:
+  void SetUp() override {
+    static int n = 0;
+    dir_ = fs::temp_directory_path() /
+           ("fieldledger-views-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    store_ = GetParam().make(dir_);
+    ASSERT_TRUE(store_);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  std::vector<std::pair<std::string, std::string>> scan(std::string_view prefix,
+                                                        std::string_view after = {},
+                                                        std::size_t stop_after = 1000) {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto ok = store_->scan(prefix, after, [&](std::string_view k, std::string_view v) {
+      out.emplace_back(k, v);
+      return out.size() < stop_after;
+    });
+    EXPECT_TRUE(ok);
+    return out;
+  }
+  void commit(std::vector<write_op> ops) { ASSERT_TRUE(store_->commit(ops)); }
+  fs::path dir_;
+  std::unique_ptr<view_store> store_;
+};
+
+using kv = std::vector<std::pair<std::string, std::string>>;
+
+TEST_P(ViewStoreContract, GetAnswersNothingForAnAbsentKey) {
+  auto v = store_->get("nope");
+  ASSERT_TRUE(v);
+  EXPECT_FALSE(v->has_value());
+}
+
+TEST_P(ViewStoreContract, CommitAppliesPutsAndDeletesInOrder) {
+  commit({{"a", "1"}, {"b", "2"}, {"a", "3"}, {"b", std::nullopt}, {"c", "4"}});
+  EXPECT_EQ(**store_->get("a"), "3");
+  EXPECT_FALSE(store_->get("b")->has_value());
+  EXPECT_EQ(**store_->get("c"), "4");
+  commit({{"c", std::nullopt}, {"missing", std::nullopt}});
+  EXPECT_FALSE(store_->get("c")->has_value());
+}
+
+TEST_P(ViewStoreContract, ScanHonoursPrefixOrderAfterAndStop) {
+  commit({{"x/b", "2"}, {"x/a", "1"}, {"x/c", "3"}, {"y/a", "9"}, {"x", "0"}, {"w/z", "8"}});
+  EXPECT_EQ(scan("x/"), (kv{{"x/a", "1"}, {"x/b", "2"}, {"x/c", "3"}}));
+  EXPECT_EQ(scan("x/", "x/a"), (kv{{"x/b", "2"}, {"x/c", "3"}}));
+  EXPECT_EQ(scan("x/", "x/c"), kv{});
+  EXPECT_EQ(scan("x/", "", 2), (kv{{"x/a", "1"}, {"x/b", "2"}}));
+  EXPECT_EQ(scan("x/", "a"), (kv{{"x/a", "1"}, {"x/b", "2"}, {"x/c", "3"}}))
+      << "an `after` before the prefix starts at the prefix";
+  EXPECT_EQ(scan("").size(), 6u);
+}
+
+TEST_P(ViewStoreContract, KeysMayHoldNulBytesAndSortByByte) {
+  const std::string k1("w/ab\0id1", 8), k2("w/ab\0id2", 8), k3("w/abc\0id0", 9);
+  commit({{k3, ""}, {k2, ""}, {k1, ""}});
+  const auto got = scan("w/ab");
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].first, k1);
+  EXPECT_EQ(got[1].first, k2);
+  EXPECT_EQ(got[2].first, k3);
+  EXPECT_EQ(scan(std::string("w/ab\0", 5)).size(), 2u);
+}
+
+TEST_P(ViewStoreContract, ClearRemovesEverything) {
+  commit({{"a", "1"}, {"b", "2"}});
+  ASSERT_TRUE(store_->clear());
+  EXPECT_TRUE(scan("").empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, ViewStoreContract, ::testing::ValuesIn(k_stores),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace fieldledger::infra
