@@ -1,0 +1,214 @@
+// The projection runner: incremental views equal a rebuild from the log, checkpoints resume,
+// read-your-writes waits, and a failing view store loses nothing.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+
+#include "commands/pipeline.hpp"
+#include "infra/memory_event_log.hpp"
+#include "json/parse.hpp"
+#include "projections/memory_view_store.hpp"
+#include "projections/queries.hpp"
+#include "projections/runner.hpp"
+
+namespace fieldledger::projections {
+namespace {
+
+using namespace fieldledger::domain;
+using namespace std::chrono_literals;
+
+// Fails the next n commits, then behaves.
+class flaky_store final : public view_store {
+ public:
+  explicit flaky_store(view_store& inner) : inner_(inner) {}
+  std::atomic<int> failures{0};
+  result<std::optional<std::string>> get(std::string_view key) const override {
+    return inner_.get(key);
+  }
+  result<void> scan(std::string_view prefix, std::string_view after,
+                    const scan_fn& fn) const override {
+    return inner_.scan(prefix, after, fn);
+  }
+  result<void> commit(std::span<const write_op> ops) override {
+    if (failures > 0) {
+      --failures;
+      return fail(errc::unavailable, "injected commit failure");
+    }
+    return inner_.commit(ops);
+  }
+  result<void> clear() override { return inner_.clear(); }
+
+ private:
+  view_store& inner_;
+};
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(model_.restore(log_));
+    pipeline_.start();
+  }
+  void TearDown() override { pipeline_.stop(); }
+
+  // Runs a command; returns its outcome body.
+  value run(command cmd) {
+    std::promise<result<commands::command_outcome>> done;
+    pipeline_.submit(std::move(cmd), {"tester", "", ""},
+                     [&](result<commands::command_outcome> r) { done.set_value(std::move(r)); });
+    auto r = done.get_future().get();
+    EXPECT_TRUE(r) << r.error().detail;
+    if (!r) return {};
+    if (r->position) last_.push_back(*r->position);
+    return r->body;
+  }
+  std::string id_of(command cmd) { return std::string(run(std::move(cmd)).string_at("id")); }
+
+  // A customer with contacts, sites, assets and parts, changed in every way.
+  void write_history() {
+    const customer_id acme{id_of(register_customer{object{{"name", "Acme Facilities"}, {"external_id", "A-1"}}})};
+    const customer_id beta{id_of(register_customer{object{{"name", "Beta"}, {"parent_id", acme.get()}}})};
+    const auto david = id_of(add_contact{acme, object{{"name", "David Chen"}}});
+    const auto erin = id_of(add_contact{acme, object{{"name", "Erin Diaz"}, {"roles", array{"billing"}}}});
+    run(make_primary_contact{contact_id{erin}, std::nullopt});
+    run(change_contact{contact_id{erin}, object{{"title", "Accounts"}}, std::nullopt});
+    run(remove_contact{contact_id{david}, std::nullopt});
+    run(change_customer{acme, object{{"dba_name", "Acme"}}, std::nullopt});
+    run(deactivate_customer{beta, std::nullopt});
+    const auto north = id_of(add_site{acme, object{{"name", "North"}}});
+    const auto south = id_of(add_site{acme, object{{"name", "South"}}});
+    const auto pump = id_of(register_asset{acme, object{{"site_id", north}, {"serial_no", "P-1"}, {"brand", "Grundfos"}}});
+    id_of(register_asset{acme, object{{"site_id", north}, {"product_class", "hvac"}}});
+    run(move_asset{asset_id{pump}, site_id{south}, std::nullopt});
+    const auto fan = id_of(add_part{asset_id{pump}, object{{"name", "Fan"}}});
+    run(change_part{part_id{fan}, object{{"part_number", "F-2"}}, std::nullopt});
+    run(retire_asset{asset_id{pump}, std::nullopt});
+  }
+
+  static std::vector<std::pair<std::string, std::string>> dump(const view_store& s) {
+    std::vector<std::pair<std::string, std::string>> out;
+    EXPECT_TRUE(s.scan("", "", [&](std::string_view k, std::string_view v) {
+      out.emplace_back(k, v);
+      return true;
+    }));
+    return out;
+  }
+
+  bool wait_applied(const runner& r) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      bool all = true;
+      for (const auto& p : last_) all = all && r.has_applied(p);
+      if (all) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return false;
+  }
+
+  infra::memory_event_log log_{4};
+  commands::write_model model_;
+  commands::pipeline pipeline_{log_, model_};
+  std::vector<log_position> last_;
+};
+
+TEST_F(RunnerTest, IncrementalViewsEqualARebuildFromTheLog) {
+  memory_view_store live;
+  runner incremental(log_, live, make_views());
+  incremental.start();
+  write_history();  // while the runner follows the log
+  ASSERT_TRUE(wait_applied(incremental));
+  incremental.stop();
+
+  memory_view_store fresh;
+  runner rebuild(log_, fresh, make_views());
+  ASSERT_TRUE(rebuild.catch_up());
+  const auto a = dump(live), b = dump(fresh);
+  ASSERT_GT(a.size(), 20u);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "first difference at " << i;
+}
+
+TEST_F(RunnerTest, ASecondRunnerResumesFromTheCheckpointsAndAppliesNothingTwice) {
+  write_history();
+  memory_view_store store;
+  {
+    runner first(log_, store, make_views());
+    ASSERT_TRUE(first.catch_up());
+  }
+  const auto before = dump(store);
+  runner second(log_, store, make_views());
+  ASSERT_TRUE(second.catch_up());
+  EXPECT_EQ(dump(store), before);
+  const auto applied = second.applied();
+  ASSERT_EQ(applied.size(), 4u);
+  for (std::uint32_t p = 0; p < 4; ++p) EXPECT_EQ(applied[p], log_.end_offset(partition_id{p}));
+}
+
+TEST_F(RunnerTest, WhenAppliedAnswersTrueOnceAppliedAndFalseAtTheDeadline) {
+  memory_view_store store;
+  runner r(log_, store, make_views());
+  r.start();
+  run(register_customer{object{{"name", "Acme"}}});
+  std::promise<bool> applied;
+  r.when_applied(last_.back(), std::chrono::steady_clock::now() + 10s,
+                 [&](bool ok) { applied.set_value(ok); });
+  EXPECT_TRUE(applied.get_future().get());
+  EXPECT_TRUE(r.has_applied(last_.back()));
+
+  std::promise<bool> never;
+  const auto start = std::chrono::steady_clock::now();
+  r.when_applied({last_.back().partition, log_offset{1000}}, start + 150ms,
+                 [&](bool ok) { never.set_value(ok); });
+  EXPECT_FALSE(never.get_future().get());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 140ms);
+  r.stop();
+}
+
+TEST_F(RunnerTest, FailingCommitsAreRetriedAndNothingIsLost) {
+  memory_view_store inner;
+  flaky_store store(inner);
+  store.failures = 3;
+  runner r(log_, store, make_views());
+  r.start();
+  write_history();
+  ASSERT_TRUE(wait_applied(r));
+  r.stop();
+  EXPECT_EQ(store.failures.load(), 0);
+  memory_view_store fresh;
+  runner rebuild(log_, fresh, make_views());
+  ASSERT_TRUE(rebuild.catch_up());
+  EXPECT_EQ(dump(inner), dump(fresh));
+}
+
+TEST_F(RunnerTest, QueriesSeeWhatTheViewsHold) {
+  write_history();
+  memory_view_store store;
+  runner r(log_, store, make_views());
+  ASSERT_TRUE(r.catch_up());
+  queries q(store);
+  auto page = q.customers({.q = "acm"});
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->items.size(), 1u);
+  auto doc = json::parse(page->items[0]);
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(doc->string_at("dba_name"), "Acme");
+  EXPECT_EQ(doc->find("counts")->find("contacts")->as_int(), 1);
+  EXPECT_EQ(doc->find("counts")->find("sites")->as_int(), 2);
+  EXPECT_EQ(doc->find("counts")->find("assets")->as_int(), 1);
+  EXPECT_EQ(doc->find("primary_contact")->string_at("name"), "Erin Diaz");
+  EXPECT_EQ(doc->find("primary_contact")->string_at("title"), "Accounts");
+  // "Acme Facilities" has two words starting with neither; "a" matches "acme" only once.
+  EXPECT_EQ(q.customers({.q = "a"})->items.size(), 1u);
+  EXPECT_TRUE(q.customers({.status = "inactive"})->items.size() == 1u);
+  auto bad = q.customers({.q = "acm", .cursor = "00"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, errc::invalid);
+  EXPECT_EQ(q.customers({.equipment = "GRUNDFOS"})->items.size(), 0u) << "the pump is retired";
+  EXPECT_EQ(q.customers({.equipment = "hvac"})->items.size(), 1u);
+  auto children = q.children_of(customer_id{std::string(doc->string_at("id"))}, 10, "");
+  ASSERT_TRUE(children);
+  EXPECT_EQ(children->items.size(), 1u);
+}
+
+}  // namespace
+}  // namespace fieldledger::projections
