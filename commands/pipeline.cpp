@@ -205,14 +205,17 @@ struct pipeline::impl {
     for (auto& q : taken) items.push_back(item{std::move(q)});
     std::vector<event> events;
     std::unordered_map<std::string, std::size_t> keys_in_batch;
+    model.begin_batch();
     for (std::size_t i = 0; i < items.size(); ++i) decide_one(items[i], events, keys_in_batch, i);
 
+    if (events.empty()) model.end_batch();
     if (!events.empty()) {
       auto positions = log.append(events);
       if (!positions) {
         fail_batch(items, positions.error());
         return;
       }
+      model.end_batch();
       for (std::size_t i = 0; i < events.size(); ++i) model.settle(events[i], (*positions)[i]);
       for (auto& it : items) {
         if (it.event_count == 0) continue;
@@ -252,10 +255,7 @@ struct pipeline::impl {
   // The append failed: nothing of the batch is in the log, so the model goes back to what the
   // log holds, and every command that was waiting on the append gets the error.
   void fail_batch(std::vector<item>& items, const error& why) {
-    if (auto restored = model.restore(log); !restored) {
-      std::fprintf(stderr, "fieldledger: restoring the write model failed: %s\n",
-                   restored.error().detail.c_str());
-    }
+    model.rollback_batch();
     error answer = why;
     if (answer.code != errc::unavailable) answer.code = errc::unavailable;
     answer.detail = "the event log did not accept the append: " + why.detail;

@@ -4,7 +4,8 @@
 // batch), appends the whole batch's events with one durable append (group commit: one fsync
 // for many commands), then applies them to the write model and answers every command.
 // A command is answered only after its events are durable. If the append fails, no command of
-// the batch takes effect: the write model is restored from the log and each gets the error.
+// the batch takes effect: the write model's tentative changes are rolled back and each gets
+// the error.
 #include <chrono>
 #include <functional>
 #include <memory>

@@ -71,6 +71,7 @@ command_outcome make_outcome(const customer_state& state, const std::string& ent
 }
 
 void write_model::clear() {
+  journal_ = journal{};
   customers_.clear();
   owners_.clear();
   external_ids_.clear();
@@ -102,10 +103,74 @@ void write_model::apply(const recorded_event& re) {
   settle(re.e, re.position);
 }
 
+void write_model::set_index(index& idx, const std::string& key, std::optional<std::string> v) {
+  auto it = idx.find(key);
+  if (journal_.active) {
+    journal_.index_ops.emplace_back(
+        &idx, key, it == idx.end() ? std::nullopt : std::optional<std::string>(it->second));
+  }
+  if (v) {
+    idx.insert_or_assign(key, std::move(*v));
+  } else if (it != idx.end()) {
+    idx.erase(it);
+  }
+}
+
+void write_model::begin_batch() {
+  journal_ = journal{};
+  journal_.active = true;
+  journal_.last_number = last_number_;
+  journal_.reserved_number = reserved_number_;
+}
+
+void write_model::rollback_batch() {
+  if (!journal_.active) return;
+  for (auto it = journal_.index_ops.rbegin(); it != journal_.index_ops.rend(); ++it) {
+    auto& [idx, key, old] = *it;
+    if (old) {
+      idx->insert_or_assign(key, *old);
+    } else {
+      idx->erase(key);
+    }
+  }
+  for (auto& [id, saved] : journal_.customers) {
+    if (saved) {
+      customers_.insert_or_assign(id, std::move(*saved));
+    } else {
+      customers_.erase(id);
+    }
+  }
+  for (auto& [code, saved] : journal_.products) {
+    if (saved) {
+      products_.insert_or_assign(code, std::move(*saved));
+    } else {
+      products_.erase(code);
+    }
+  }
+  last_number_ = journal_.last_number;
+  // Numbers handed out to the failed batch are not reused: a retry gets a fresh one, which
+  // keeps numbers unique even if an unacknowledged append did land after all.
+  journal_ = journal{};
+}
+
+void write_model::end_batch() { journal_ = journal{}; }
+
 void write_model::evolve(const event& e) {
   if (e.type.starts_with("product.")) {
+    if (journal_.active && !journal_.products.contains(e.entity_id)) {
+      auto it = products_.find(e.entity_id);
+      journal_.products.emplace(e.entity_id, it == products_.end()
+                                                 ? std::nullopt
+                                                 : std::optional<owned_state>(it->second));
+    }
     domain::evolve_product(products_[e.entity_id], e);
     return;
+  }
+  if (journal_.active && !journal_.customers.contains(e.customer.get())) {
+    auto it = customers_.find(e.customer.get());
+    journal_.customers.emplace(e.customer.get(), it == customers_.end()
+                                                     ? std::nullopt
+                                                     : std::optional<customer_entry>(it->second));
   }
   auto& entry = customers_[e.customer.get()];
   if (entry.state.id.get().empty()) entry.state.id = e.customer;
@@ -115,25 +180,26 @@ void write_model::evolve(const event& e) {
   if (old_external != new_external) {
     if (auto it = external_ids_.find(old_external);
         it != external_ids_.end() && it->second == e.customer.get()) {
-      external_ids_.erase(it);
+      set_index(external_ids_, old_external, std::nullopt);
     }
-    if (!new_external.empty()) external_ids_[new_external] = e.customer.get();
+    if (!new_external.empty()) set_index(external_ids_, new_external, e.customer.get());
   }
   if (creates_entity(e.type) && e.type != event_types::customer_registered &&
       e.type != event_types::product_created) {
-    owners_[e.entity_id] = e.customer.get();
+    set_index(owners_, e.entity_id, e.customer.get());
   }
   if (e.type.starts_with("asset.")) {
     // The serial index follows the asset's serial number; a retired asset keeps its serial.
     if (auto a = entry.state.assets.find(e.entity_id); a != entry.state.assets.end()) {
       const std::string serial(a->second.fields.string_at("serial_no"));
-      auto& held = asset_serials_[e.entity_id];
+      const auto held_it = asset_serials_.find(e.entity_id);
+      const std::string held = held_it == asset_serials_.end() ? std::string() : held_it->second;
       if (held != serial) {
         if (auto it = serials_.find(held); it != serials_.end() && it->second == e.entity_id) {
-          serials_.erase(it);
+          set_index(serials_, held, std::nullopt);
         }
-        if (!serial.empty()) serials_[serial] = e.entity_id;
-        held = serial;
+        if (!serial.empty()) set_index(serials_, serial, e.entity_id);
+        set_index(asset_serials_, e.entity_id, serial);
       }
     }
   }

@@ -3,6 +3,8 @@
 // restore() replays it before commands are accepted; the pipeline applies each durable batch.
 // Owned by the writer thread: not thread-safe.
 #include <optional>
+#include <tuple>
+#include <vector>
 #include <string>
 #include <unordered_map>
 
@@ -32,6 +34,13 @@ class write_model final : public domain::decide_env {
   void evolve(const domain::event& e);
   void settle(const domain::event& e, const domain::log_position& pos);
 
+  // A batch's tentative changes: between begin_batch() and end_batch(), evolve() journals what
+  // it changes, and rollback_batch() puts the model back as it was at begin_batch() — so a
+  // failed append is undone without reading the log (which may be what is failing).
+  void begin_batch();
+  void rollback_batch();
+  void end_batch();
+
   // The customer owning a contact, site, asset or part, if known.
   std::optional<domain::customer_id> owner_of(std::string_view entity_id) const;
   // The state of a customer; an empty state when unknown.
@@ -58,6 +67,18 @@ class write_model final : public domain::decide_env {
     std::optional<domain::log_position> last;
   };
   void clear();
+  using index = std::unordered_map<std::string, std::string>;
+  // Sets (or, with nullopt, erases) index[key], journaling the old value during a batch.
+  void set_index(index& idx, const std::string& key, std::optional<std::string> v);
+
+  struct journal {
+    bool active = false;
+    std::unordered_map<std::string, std::optional<customer_entry>> customers;  // first touch
+    std::unordered_map<std::string, std::optional<domain::owned_state>> products;
+    std::vector<std::tuple<index*, std::string, std::optional<std::string>>> index_ops;
+    std::int64_t last_number = 0, reserved_number = 0;
+  };
+  journal journal_;
 
   std::unordered_map<std::string, customer_entry> customers_;
   std::unordered_map<std::string, std::string> owners_;  // contact/site/asset/part id -> customer

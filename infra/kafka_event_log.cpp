@@ -38,12 +38,29 @@ struct delivery {
   bool reported = false;
 };
 
-void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
-  auto* d = static_cast<delivery*>(m->_private);
-  if (d == nullptr) return;
-  d->offset = m->offset;
-  d->err = m->err;
-  d->reported = true;
+// Delivery reports find their slot through the append that is waiting for them: a report
+// that arrives after its append gave up (a purge, a late timeout) finds no slot and is dropped.
+struct delivery_slots {
+  std::uint64_t generation = 0;         // of the append in progress
+  std::vector<delivery>* current = nullptr;
+};
+
+constexpr int k_index_bits = 24;  // up to 16M messages per append
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* slots = static_cast<delivery_slots*>(opaque);
+  const auto tag = reinterpret_cast<std::uintptr_t>(m->_private);
+  const auto generation = tag >> k_index_bits;
+  const auto index = tag & ((std::uintptr_t{1} << k_index_bits) - 1);
+  if (slots == nullptr || slots->current == nullptr ||
+      (slots->generation & ((std::uint64_t{1} << (64 - k_index_bits)) - 1)) != generation ||
+      index >= slots->current->size()) {
+    return;
+  }
+  auto& d = (*slots->current)[index];
+  d.offset = m->offset;
+  d.err = m->err;
+  d.reported = true;
 }
 
 // librdkafka's log lines go to the server's log (syslog levels: 0 emerg .. 7 debug).
@@ -90,6 +107,7 @@ struct kafka_event_log::impl {
   std::mutex producer_mu;  // one append at a time; guards producer
   rk_ptr producer;
   bool producer_ready = false;
+  delivery_slots slots;  // guarded by producer_mu (reports are served inside append)
   std::vector<std::unique_ptr<partition_reader>> readers;
   std::atomic<bool> closed{false};
 
@@ -103,6 +121,7 @@ struct kafka_event_log::impl {
                                     {"linger.ms", "0"}});
     if (!conf) return std::unexpected(conf.error());
     rd_kafka_conf_set_dr_msg_cb(*conf, on_delivery);
+    rd_kafka_conf_set_opaque(*conf, &slots);
     char errstr[512];
     rk_ptr rk(rd_kafka_new(RD_KAFKA_PRODUCER, *conf, errstr, sizeof errstr));
     if (!rk) {
@@ -288,13 +307,23 @@ result<std::vector<log_position>> kafka_event_log::append(std::span<const event>
   const auto give_up = [&](std::string why) -> std::unexpected<error> {
     error_ptr aborted(rd_kafka_abort_transaction(rk, timeout));
     if (aborted) impl_->producer_ready = false;
+    rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(rk, 0);
+    if (!impl_->producer_ready) impl_->producer.reset();  // the next append starts afresh
     return unavailable("did not acknowledge the append (" + why + ")");
   };
   if (error_ptr e(rd_kafka_begin_transaction(rk)); e) {
     impl_->producer_ready = false;
+    impl_->producer.reset();
     return unavailable(std::string("did not begin a transaction: ") + rd_kafka_error_string(e.get()));
   }
   std::vector<delivery> deliveries(events.size());
+  impl_->slots.current = &deliveries;
+  const std::uint64_t generation = ++impl_->slots.generation;
+  struct release {
+    delivery_slots& s;
+    ~release() { s.current = nullptr; }
+  } released{impl_->slots};
   std::vector<std::uint32_t> partitions(events.size());
   std::string doc;
   static constexpr char k_content_type[] = "application/cloudevents+json";
@@ -309,7 +338,9 @@ result<std::vector<log_position>> kafka_event_log::append(std::span<const event>
         RD_KAFKA_V_KEY(e.customer.get().data(), e.customer.get().size()),
         RD_KAFKA_V_VALUE(doc.data(), doc.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_HEADER("content-type", k_content_type, sizeof k_content_type - 1),
-        RD_KAFKA_V_OPAQUE(&deliveries[i]), RD_KAFKA_V_END);
+        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(
+            (generation << k_index_bits) | i))),
+        RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return give_up(rd_kafka_err2str(err));
   }
   error_ptr committed(rd_kafka_commit_transaction(rk, timeout));

@@ -41,6 +41,7 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
       o.brokers = mock_->bootstraps();
       o.topic = "events";
       o.partitions = 4;
+      o.timeout = std::chrono::seconds(3);  // bound on an append before 503
       auto log = infra::kafka_event_log::open(o);
       ASSERT_TRUE(log) << log.error().detail;
       log_ = std::move(*log);

@@ -286,6 +286,35 @@ TEST_P(ApiTest, EveryRouteButHealthNeedsAValidKey) {
   EXPECT_EQ(send("GET", "/readyz").status, 200);
 }
 
+TEST_P(ApiTest, ABrokerOutageAnswers503AndServiceResumesWithoutRestart) {
+  if (GetParam() != "kafka") GTEST_SKIP() << "a broker outage needs the Kafka log";
+  const auto acme = create_customer(k_acme);
+  const auto size = log_size();
+  for (int b = 1; b <= 3; ++b) mock_->set_broker_down(b);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = send("POST", "/v1/customers", R"({"name":"During the outage"})");
+  problem_of(r, 503);
+  EXPECT_EQ(r.headers["retry-after"], "1");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  for (int b = 1; b <= 3; ++b) mock_->set_broker_up(b);
+  // Nothing of the failed command is visible, and service resumes without a restart.
+  http_response after;
+  for (int i = 0; i < 40; ++i) {
+    after = command("POST", "/v1/customers", R"({"name":"After the outage"})");
+    if (after.status == 201) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  ASSERT_EQ(after.status, 201) << after.body;
+  // The consumers reconnect on their own; the views catch up within a bounded time.
+  http_response seen;
+  for (int i = 0; i < 40 && seen.status != 200; ++i) seen = get("/v1/customers?q=after");
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  EXPECT_EQ(json_of(get("/v1/customers?q=during")).find("items")->as_array().size(), 0u);
+  EXPECT_EQ(json_of(get("/v1/customers?q=after")).find("items")->as_array().size(), 1u);
+  EXPECT_EQ(log_size(), size + 1) << "no duplicates, nothing of the failed command";
+  EXPECT_EQ(json_of(get("/v1/customers/" + acme)).string_at("number"), "C-000001");
+}
+
 INSTANTIATE_TEST_SUITE_P(Logs, ApiTest, ::testing::Values("memory", "kafka"), log_name);
 
 }  // namespace
