@@ -207,6 +207,27 @@ TEST_F(PipelineTest, FailedAppendLeavesNothingAndServiceResumes) {
   EXPECT_EQ(model_.customer(customer_id{customer}).version.get(), 2);
 }
 
+TEST_F(PipelineTest, AFailedAppendRollsBackEveryTentativeChangeWithoutReadingTheLog) {
+  const auto customer = register_acme("BILL-7");
+  auto site = run(add_site{customer_id{customer}, value(object{{"name", value("North")}})});
+  ASSERT_TRUE(site);
+  const auto before = model_.customer(customer_id{customer});
+  faulty_.fail_appends(1, errc::unavailable);
+  faulty_.fail_reads(1000, errc::unavailable);  // a replay of the log would fail too
+  auto r = run(register_asset{customer_id{customer},
+                              value(object{{"site_id", value(site->entity_id)},
+                                           {"serial_no", value("SN-9")}})});
+  ASSERT_FALSE(r);
+  faulty_.fail_reads(0);
+  EXPECT_EQ(model_.customer(customer_id{customer}), before);
+  EXPECT_FALSE(model_.serial_owner("SN-9").has_value());
+  auto retry = run(register_asset{customer_id{customer},
+                                  value(object{{"site_id", value(site->entity_id)},
+                                               {"serial_no", value("SN-9")}})});
+  ASSERT_TRUE(retry) << retry.error().detail;
+  EXPECT_EQ(model_.serial_owner("SN-9"), retry->entity_id);
+}
+
 TEST_F(PipelineTest, UnchangedPatchAppendsNothingAndAnswersCurrentVersion) {
   const auto customer = register_acme();
   const auto size = log_size();
