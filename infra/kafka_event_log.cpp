@@ -7,7 +7,7 @@
 #include <deque>
 #include <mutex>
 
-#include "infra/event_codec.hpp"
+#include "json/event_codec.hpp"
 
 namespace fieldledger::infra {
 
@@ -239,7 +239,7 @@ struct kafka_event_log::impl {
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return unavailable(std::string("failed a fetch: ") + rd_kafka_message_errstr(m));
     }
-    auto e = decode_event(std::string_view(static_cast<const char*>(m->payload), m->len));
+    auto e = json::decode_event(std::string_view(static_cast<const char*>(m->payload), m->len));
     if (!e) {
       return fail(errc::internal, "event " + std::to_string(p) + "-" + std::to_string(m->offset) +
                                       " cannot be read: " + e.error().detail);
@@ -331,7 +331,7 @@ result<std::vector<log_position>> kafka_event_log::append(std::span<const event>
     const auto& e = events[i];
     partitions[i] = partition_for(e.customer, impl_->options.partitions).get();
     doc.clear();
-    encode_event(e, doc);
+    json::encode_event(e, doc);
     const auto err = rd_kafka_producev(
         rk, RD_KAFKA_V_TOPIC(impl_->options.topic.c_str()),
         RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(partitions[i])),

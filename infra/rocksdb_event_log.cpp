@@ -6,7 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "infra/event_codec.hpp"
+#include "json/event_codec.hpp"
 #include "infra/rocksdb_status.hpp"
 
 namespace fieldledger::infra {
@@ -122,7 +122,7 @@ result<std::vector<log_position>> rocksdb_event_log::append(std::span<const even
       const auto p = partition_for(e.customer, impl_->partitions);
       const auto offset = ends[p.get()]++;
       doc.clear();
-      encode_event(e, doc);
+      json::encode_event(e, doc);
       batch.Put(event_key(p.get(), offset), doc);
       std::string index = customer_prefix(e.customer);
       put_be(index, p.get(), 4);
@@ -148,7 +148,7 @@ result<std::vector<recorded_event>> rocksdb_event_log::read(partition_id p, log_
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(event_key(p.get(), std::max<std::int64_t>(from.get(), 0)));
        it->Valid() && it->key().starts_with(prefix) && out.size() < max; it->Next()) {
-    auto e = decode_event(it->value().ToStringView());
+    auto e = json::decode_event(it->value().ToStringView());
     const auto offset =
         static_cast<std::int64_t>(get_be(it->key().ToStringView().substr(prefix.size())));
     if (!e) {
@@ -195,6 +195,23 @@ result<std::vector<log_position>> rocksdb_event_log::positions_of(const customer
                    log_offset{static_cast<std::int64_t>(get_be(rest.substr(4)))}});
   }
   if (!it->status().ok()) return from_rocksdb(it->status(), "read the customer index");
+  return out;
+}
+
+result<std::vector<recorded_event>> rocksdb_event_log::read_customer(const customer_id& c) {
+  auto positions = positions_of(c);
+  if (!positions) return std::unexpected(positions.error());
+  std::vector<recorded_event> out;
+  out.reserve(positions->size());
+  std::string value;
+  for (const auto& pos : *positions) {
+    const auto s = impl_->db->Get(rocksdb::ReadOptions(),
+                                  event_key(pos.partition.get(), pos.offset.get()), &value);
+    if (!s.ok()) return from_rocksdb(s, "read an indexed event");
+    auto e = json::decode_event(value);
+    if (!e) return fail(errc::internal, "event " + to_string(pos) + " cannot be read: " + e.error().detail);
+    out.push_back({pos, std::move(*e)});
+  }
   return out;
 }
 

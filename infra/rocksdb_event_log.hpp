@@ -30,6 +30,10 @@ class rocksdb_event_log final : public domain::event_log {
                 std::chrono::milliseconds timeout) override;
   void close() override;
 
+  // Reads only the customer's events, through the per-customer index.
+  domain::result<std::vector<domain::recorded_event>> read_customer(
+      const domain::customer_id& c) override;
+
   // Positions of a customer's events, in log order (the per-customer index).
   [[nodiscard]] domain::result<std::vector<domain::log_position>> positions_of(
       const domain::customer_id& customer);

@@ -11,7 +11,7 @@
 #include "domain/error.hpp"
 #include "domain/event.hpp"
 
-namespace fieldledger::infra {
+namespace fieldledger::json {
 
 inline constexpr std::string_view k_event_type_prefix = "fieldledger.";
 inline constexpr std::string_view k_event_source = "/fieldledger";
@@ -24,4 +24,4 @@ void encode_event(const domain::event& e, std::string& out);
 // is newer than this release knows.
 [[nodiscard]] domain::result<domain::event> decode_event(std::string_view text);
 
-}  // namespace fieldledger::infra
+}  // namespace fieldledger::json

@@ -1,10 +1,10 @@
-#include "infra/event_codec.hpp"
+#include "json/event_codec.hpp"
 
 #include <charconv>
 
 #include "json/parse.hpp"
 
-namespace fieldledger::infra {
+namespace fieldledger::json {
 
 using namespace fieldledger::domain;
 
@@ -103,4 +103,4 @@ result<event> decode_event(std::string_view text) {
   return e;
 }
 
-}  // namespace fieldledger::infra
+}  // namespace fieldledger::json

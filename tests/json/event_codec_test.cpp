@@ -2,10 +2,10 @@
 #include <gtest/gtest.h>
 
 #include "domain/ids.hpp"
-#include "infra/event_codec.hpp"
+#include "json/event_codec.hpp"
 #include "json/parse.hpp"
 
-namespace fieldledger::infra {
+namespace fieldledger::json {
 namespace {
 
 using namespace fieldledger::domain;
@@ -39,7 +39,7 @@ TEST(EventCodec, RoundTripsAnEventExactly) {
 
 TEST(EventCodec, WritesAStructuredCloudEvent) {
   const auto e = sample();
-  auto doc = json::parse(encode_event(e));
+  auto doc = parse(encode_event(e));
   ASSERT_TRUE(doc);
   EXPECT_EQ(doc->string_at("specversion"), "1.0");
   EXPECT_EQ(doc->string_at("type"), "fieldledger.contact.added");
@@ -59,7 +59,7 @@ TEST(EventCodec, WritesAStructuredCloudEvent) {
 }
 
 TEST(EventCodec, RefusesWhatIsNotOneOfOurEvents) {
-  auto doc = json::parse(encode_event(sample()));
+  auto doc = parse(encode_event(sample()));
   ASSERT_TRUE(doc);
   const auto with = [&](std::string_view key, value v) {
     auto d = *doc;
@@ -85,4 +85,4 @@ TEST(EventCodec, RefusesWhatIsNotOneOfOurEvents) {
 }
 
 }  // namespace
-}  // namespace fieldledger::infra
+}  // namespace fieldledger::json
