@@ -1,6 +1,7 @@
 #include "api/handler.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <array>
 #include <memory>
 
@@ -71,7 +72,8 @@ enum class route_id {
   healthz, readyz, customers, customer, customer_deactivate, customer_reactivate,
   customer_contacts, customer_primary_contact, contacts, contact, contact_make_primary,
   customer_sites, site, site_assets, customer_assets, assets, asset, asset_move, asset_parts,
-  part, customer_children, products, product,
+  part, customer_children, products, product, customer_history, contact_history, site_history,
+  asset_history, events,
 };
 
 struct route {
@@ -110,6 +112,11 @@ const route k_routes[] = {
      {http::verb::get, http::verb::patch, http::verb::delete_}},
     {route_id::customer_children, {"v1", "customers", "*", "children"}, {http::verb::get}},
     {route_id::products, {"v1", "products"}, {http::verb::get, http::verb::post}},
+    {route_id::customer_history, {"v1", "customers", "*", "history"}, {http::verb::get}},
+    {route_id::contact_history, {"v1", "contacts", "*", "history"}, {http::verb::get}},
+    {route_id::site_history, {"v1", "sites", "*", "history"}, {http::verb::get}},
+    {route_id::asset_history, {"v1", "assets", "*", "history"}, {http::verb::get}},
+    {route_id::events, {"v1", "events"}, {http::verb::get}},
     {route_id::product, {"v1", "products", "+"}, {http::verb::get, http::verb::patch}},
 };
 
@@ -198,22 +205,42 @@ struct exchange {
   responder respond;
   target t;
   principal who;
+  std::string as_of_entity;  // whose customer an as_of query replays; "" = as_of not allowed
 
   void fail_with(const error& e) { respond(problem(req, e)); }
 
   // Runs query once the views have applied the request's X-Min-Position (if any).
-  void query(std::function<response(const request&)> run) {
+  using query_fn = std::function<response(const request&, const projections::queries&)>;
+
+  // Runs a query: over the live views once they have applied the request's X-Min-Position
+  // (if any), or, with as_of, over the views of as_of_entity's customer as they were then.
+  void query(query_fn run) {
+    if (const auto it = t.query.find("as_of"); it != t.query.end()) {
+      const auto when = projections::normalize_time(it->second);
+      if (!when) {
+        return fail_with(error{errc::invalid, "as_of is not an RFC 3339 UTC time",
+                               {{"as_of", "e.g. 2026-03-01T00:00:00Z"}}, {}});
+      }
+      auto owner = s.audit.owner_of(as_of_entity);
+      if (!owner) return fail_with(owner.error());
+      auto past = s.audit.as_of(*owner, *when);
+      if (!past) return fail_with(past.error());
+      const projections::queries then(**past);
+      return respond(run(req, then));
+    }
     auto positions = min_position(req, t);
     if (!positions) return fail_with(positions.error());
-    if (positions->empty()) return respond(run(req));
+    if (positions->empty()) return respond(run(req, s.queries));
     for (const auto& p : *positions) {
       if (p.partition.get() >= s.runner.applied().size()) {
         return fail_with(error{errc::malformed, "the position names no partition of this log",
                                {{"X-Min-Position", "unknown partition"}}, {}});
       }
     }
+    const projections::queries& live = s.queries;
     wait_then(s.runner, std::make_shared<request>(std::move(req)), respond, std::move(*positions),
-              std::chrono::steady_clock::now() + o.min_position_wait, std::move(run));
+              std::chrono::steady_clock::now() + o.min_position_wait,
+              [run = std::move(run), &live](const request& r) { return run(r, live); });
   }
 
   // Waits for each position in turn (all before one deadline), then runs the query.
@@ -294,8 +321,7 @@ void customers(exchange& x) {
   auto limit = page_limit(x.t);
   if (!check(x, limit)) return;
   f.limit = *limit;
-  const auto& q = x.s.queries;
-  x.query([&q, f](const request& req) {
+    x.query([f](const request& req, const projections::queries& q) {
     auto p = q.customers(f);
     return p ? page_response(req, *p) : problem(req, p.error());
   });
@@ -304,9 +330,9 @@ void customers(exchange& x) {
 void customer(exchange& x, const std::string& id) {
   const customer_id cid{id};
   if (x.req.method() == http::verb::get) {
-    if (!check(x, check_params(x.t, {"min_position"}))) return;
-    const auto& q = x.s.queries;
-    return x.query([&q, cid](const request& req) {
+    if (!check(x, check_params(x.t, {"min_position", "as_of"}))) return;
+    x.as_of_entity = id;
+    return x.query([cid](const request& req, const projections::queries& q) {
       auto doc = q.customer(cid);
       if (!doc) return problem(req, doc.error());
       if (!*doc) return problem(req, error{errc::not_found, "no customer with id \"" + cid.get() + "\"", {}, {}});
@@ -339,13 +365,13 @@ void customer_contacts(exchange& x, const std::string& id) {
     if (!check(x, body)) return;
     return x.command(add_contact{cid, std::move(*body)});
   }
-  if (!check(x, check_params(x.t, {"limit", "cursor", "min_position"}))) return;
+  if (!check(x, check_params(x.t, {"limit", "cursor", "min_position", "as_of"}))) return;
+  x.as_of_entity = id;
   auto limit = page_limit(x.t);
   if (!check(x, limit)) return;
   const auto it = x.t.query.find("cursor");
   std::string cursor = it == x.t.query.end() ? std::string{} : it->second;
-  const auto& q = x.s.queries;
-  x.query([&q, cid, n = *limit, cursor](const request& req) {
+    x.query([cid, n = *limit, cursor](const request& req, const projections::queries& q) {
     auto p = q.contacts_of(cid, n, cursor);
     return p ? page_response(req, *p) : problem(req, p.error());
   });
@@ -353,8 +379,7 @@ void customer_contacts(exchange& x, const std::string& id) {
 
 void primary_contact(exchange& x, const std::string& id) {
   if (!check(x, check_params(x.t, {"min_position"}))) return;
-  const auto& q = x.s.queries;
-  x.query([&q, cid = customer_id{id}](const request& req) {
+    x.query([cid = customer_id{id}](const request& req, const projections::queries& q) {
     auto doc = q.primary_contact(cid);
     return doc ? document_response(req, std::move(*doc)) : problem(req, doc.error());
   });
@@ -382,8 +407,7 @@ void contacts(exchange& x) {
   auto limit = page_limit(x.t);
   if (!check(x, limit)) return;
   f.limit = *limit;
-  const auto& q = x.s.queries;
-  x.query([&q, f](const request& req) {
+    x.query([f](const request& req, const projections::queries& q) {
     auto p = q.contacts(f);
     return p ? page_response(req, *p) : problem(req, p.error());
   });
@@ -392,9 +416,9 @@ void contacts(exchange& x) {
 void contact(exchange& x, const std::string& id) {
   const contact_id cid{id};
   if (x.req.method() == http::verb::get) {
-    if (!check(x, check_params(x.t, {"min_position"}))) return;
-    const auto& q = x.s.queries;
-    return x.query([&q, cid](const request& req) {
+    if (!check(x, check_params(x.t, {"min_position", "as_of"}))) return;
+    x.as_of_entity = id;
+    return x.query([cid](const request& req, const projections::queries& q) {
       auto doc = q.contact(cid);
       if (!doc) return problem(req, doc.error());
       if (!*doc) return problem(req, error{errc::not_found, "no contact with id \"" + cid.get() + "\"", {}, {}});
@@ -427,9 +451,13 @@ std::string param(const exchange& x, std::string_view k) {
 // GET of one document, 404 naming what is missing.
 template <typename Id, typename Lookup>
 void get_document(exchange& x, Id id, std::string what, Lookup lookup) {
-  if (!check(x, check_params(x.t, {"min_position"}))) return;
-  x.query([lookup, id, what](const request& req) {
-    auto doc = lookup(id);
+  if (x.as_of_entity.empty()) {
+    if (!check(x, check_params(x.t, {"min_position"}))) return;
+  } else if (!check(x, check_params(x.t, {"min_position", "as_of"}))) {
+    return;
+  }
+  x.query([lookup, id, what](const request& req, const projections::queries& q) {
+    auto doc = lookup(q, id);
     if (!doc) return problem(req, doc.error());
     if (!*doc) {
       return problem(req, error{errc::not_found, "no " + what + " with id \"" + id.get() + "\"", {}, {}});
@@ -442,6 +470,7 @@ void get_document(exchange& x, Id id, std::string what, Lookup lookup) {
 template <typename List>
 void get_page(exchange& x, std::initializer_list<std::string_view> extra, List list) {
   std::vector<std::string_view> allowed{"limit", "cursor", "min_position"};
+  if (!x.as_of_entity.empty()) allowed.push_back("as_of");
   allowed.insert(allowed.end(), extra.begin(), extra.end());
   for (const auto& [name, v] : x.t.query) {
     if (std::ranges::find(allowed, name) == allowed.end()) {
@@ -453,8 +482,9 @@ void get_page(exchange& x, std::initializer_list<std::string_view> extra, List l
   }
   auto limit = page_limit(x.t);
   if (!check(x, limit)) return;
-  x.query([list, n = *limit, cursor = param(x, "cursor")](const request& req) {
-    auto p = list(n, cursor);
+  x.query([list, n = *limit, cursor = param(x, "cursor")](const request& req,
+                                                          const projections::queries& q) {
+    auto p = list(q, n, cursor);
     return p ? page_response(req, *p) : problem(req, p.error());
   });
 }
@@ -473,8 +503,8 @@ void customer_sites(exchange& x, const std::string& id) {
   if (x.req.method() == http::verb::post) {
     return body_command(x, [&](value body) { return add_site{cid, std::move(body)}; });
   }
-  const auto& q = x.s.queries;
-  get_page(x, {}, [&q, cid](std::size_t n, const std::string& c) { return q.sites_of(cid, n, c); });
+  x.as_of_entity = id;
+    get_page(x, {}, [cid](const projections::queries& q, std::size_t n, const std::string& c) { return q.sites_of(cid, n, c); });
 }
 
 std::optional<projections::asset_filter> asset_filter_of(const exchange& x) {
@@ -487,9 +517,9 @@ std::optional<projections::asset_filter> asset_filter_of(const exchange& x) {
 
 void site(exchange& x, const std::string& id) {
   const site_id sid{id};
-  const auto& q = x.s.queries;
-  if (x.req.method() == http::verb::get) {
-    return get_document(x, sid, "site", [&q](const site_id& i) { return q.site(i); });
+    if (x.req.method() == http::verb::get) {
+    x.as_of_entity = id;
+    return get_document(x, sid, "site", [](const projections::queries& q, const site_id& i) { return q.site(i); });
   }
   if (!check(x, check_params(x.t, {}))) return;
   auto match = if_match(x.req);
@@ -501,10 +531,9 @@ void site(exchange& x, const std::string& id) {
 }
 
 void site_assets(exchange& x, const std::string& id) {
-  const auto& q = x.s.queries;
-  auto f = *asset_filter_of(x);
+    auto f = *asset_filter_of(x);
   get_page(x, {"product_class", "brand", "status"},
-           [&q, sid = site_id{id}, f](std::size_t n, const std::string& c) {
+           [sid = site_id{id}, f](const projections::queries& q, std::size_t n, const std::string& c) {
              auto g = f;
              g.limit = n;
              g.cursor = c;
@@ -517,10 +546,10 @@ void customer_assets(exchange& x, const std::string& id) {
   if (x.req.method() == http::verb::post) {
     return body_command(x, [&](value body) { return register_asset{cid, std::move(body)}; });
   }
-  const auto& q = x.s.queries;
-  auto f = *asset_filter_of(x);
+  x.as_of_entity = id;
+    auto f = *asset_filter_of(x);
   get_page(x, {"product_class", "brand", "status"},
-           [&q, cid, f](std::size_t n, const std::string& c) {
+           [cid, f](const projections::queries& q, std::size_t n, const std::string& c) {
              auto g = f;
              g.limit = n;
              g.cursor = c;
@@ -536,8 +565,7 @@ void assets(exchange& x) {
                              {{"serial", "is required; list assets under a customer or a site"}},
                              {}});
   }
-  const auto& q = x.s.queries;
-  x.query([&q, serial](const request& req) {
+    x.query([serial](const request& req, const projections::queries& q) {
     auto p = q.assets_by_serial(serial);
     return p ? page_response(req, *p) : problem(req, p.error());
   });
@@ -545,9 +573,9 @@ void assets(exchange& x) {
 
 void asset(exchange& x, const std::string& id) {
   const asset_id aid{id};
-  const auto& q = x.s.queries;
-  if (x.req.method() == http::verb::get) {
-    return get_document(x, aid, "asset", [&q](const asset_id& i) { return q.asset(i); });
+    if (x.req.method() == http::verb::get) {
+    x.as_of_entity = id;
+    return get_document(x, aid, "asset", [](const projections::queries& q, const asset_id& i) { return q.asset(i); });
   }
   if (!check(x, check_params(x.t, {}))) return;
   auto match = if_match(x.req);
@@ -584,15 +612,14 @@ void asset_parts(exchange& x, const std::string& id) {
   if (x.req.method() == http::verb::post) {
     return body_command(x, [&](value body) { return add_part{aid, std::move(body)}; });
   }
-  const auto& q = x.s.queries;
-  get_page(x, {}, [&q, aid](std::size_t n, const std::string& c) { return q.parts_of(aid, n, c); });
+    get_page(x, {}, [aid](const projections::queries& q, std::size_t n, const std::string& c) { return q.parts_of(aid, n, c); });
 }
 
 void part(exchange& x, const std::string& id) {
   const part_id pid{id};
-  const auto& q = x.s.queries;
-  if (x.req.method() == http::verb::get) {
-    return get_document(x, pid, "asset part", [&q](const part_id& i) { return q.part(i); });
+    if (x.req.method() == http::verb::get) {
+    x.as_of_entity = id;
+    return get_document(x, pid, "asset part", [](const projections::queries& q, const part_id& i) { return q.part(i); });
   }
   if (!check(x, check_params(x.t, {}))) return;
   auto match = if_match(x.req);
@@ -604,8 +631,7 @@ void part(exchange& x, const std::string& id) {
 }
 
 void customer_children(exchange& x, const std::string& id) {
-  const auto& q = x.s.queries;
-  get_page(x, {}, [&q, cid = customer_id{id}](std::size_t n, const std::string& c) {
+    get_page(x, {}, [cid = customer_id{id}](const projections::queries& q, std::size_t n, const std::string& c) {
     return q.children_of(cid, n, c);
   });
 }
@@ -614,8 +640,7 @@ void products(exchange& x) {
   if (x.req.method() == http::verb::post) {
     return body_command(x, [](value body) { return create_product{std::move(body)}; });
   }
-  const auto& q = x.s.queries;
-  get_page(x, {"q"}, [&q, text = param(x, "q")](std::size_t n, const std::string& c) {
+    get_page(x, {"q"}, [text = param(x, "q")](const projections::queries& q, std::size_t n, const std::string& c) {
     return q.products(text, n, c);
   });
 }
@@ -626,10 +651,9 @@ struct product_code {
 };
 
 void product(exchange& x, const std::string& code) {
-  const auto& q = x.s.queries;
-  if (x.req.method() == http::verb::get) {
+    if (x.req.method() == http::verb::get) {
     return get_document(x, product_code{code}, "product",
-                        [&q](const product_code& c) { return q.product(c.code); });
+                        [](const projections::queries& q, const product_code& c) { return q.product(c.code); });
   }
   if (!check(x, check_params(x.t, {}))) return;
   auto match = if_match(x.req);
@@ -637,6 +661,73 @@ void product(exchange& x, const std::string& code) {
   auto patch = json_body(x.req);
   if (!check(x, patch)) return;
   x.command(change_product{code, std::move(*patch), *match});
+}
+
+// ---- audit -------------------------------------------------------------------------------------
+
+// The history of a customer (kind "") or of one entity it owns (kind "contacts", …).
+void history(exchange& x, const std::string& id, std::string_view kind) {
+  if (!check(x, check_params(x.t, {"entity", "type", "since", "until", "actor", "limit", "cursor"}))) {
+    return;
+  }
+  projections::history_filter f;
+  f.entity = kind.empty() ? param(x, "entity") : std::string(kind) + "/" + id;
+  f.type = param(x, "type");
+  f.actor = param(x, "actor");
+  f.cursor = param(x, "cursor");
+  for (auto [name, slot] : {std::pair{"since", &f.since}, std::pair{"until", &f.until}}) {
+    const auto text = param(x, name);
+    if (text.empty()) continue;
+    auto when = projections::normalize_time(text);
+    if (!when) {
+      return x.fail_with(error{errc::invalid, std::string(name) + " is not an RFC 3339 UTC time",
+                               {{name, "e.g. 2026-03-01T00:00:00Z"}}, {}});
+    }
+    *slot = *when;
+  }
+  auto limit = page_limit(x.t);
+  if (!check(x, limit)) return;
+  f.limit = *limit;
+  auto owner = kind.empty() ? result<customer_id>(customer_id{id}) : x.s.audit.owner_of(id);
+  if (!owner) return x.fail_with(owner.error());
+  auto p = x.s.audit.history(*owner, f);
+  x.respond(p ? page_response(x.req, *p) : problem(x.req, p.error()));
+}
+
+void events(exchange& x) {
+  if (!check(x, check_params(x.t, {"after", "limit", "types", "customer"}))) return;
+  projections::feed_filter f;
+  f.after = param(x, "after");
+  f.customer = param(x, "customer");
+  if (!f.customer.empty() && !is_id(f.customer)) {
+    return x.fail_with(error{errc::invalid, "customer is not an id",
+                             {{"customer", "a customer id"}}, {}});
+  }
+  for (std::string_view rest = param(x, "types"); !rest.empty();) {
+    const auto comma = rest.find(',');
+    if (auto t = rest.substr(0, comma); !t.empty()) f.types.emplace_back(t);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  if (const auto l = param(x, "limit"); !l.empty()) {
+    std::size_t n = 0;
+    const auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), n);
+    if (ec != std::errc{} || p != l.data() + l.size() || n == 0) {
+      return x.fail_with(error{errc::invalid, "limit must be a whole number from 1",
+                               {{"limit", "1 to 5000"}}, {}});
+    }
+    f.limit = std::min<std::size_t>(n, 5000);
+  }
+  auto page = x.s.audit.events(f);
+  if (!page) return x.fail_with(page.error());
+  std::string body = "{\"items\":[";
+  for (std::size_t i = 0; i < page->items.size(); ++i) {
+    if (i > 0) body += ',';
+    body += page->items[i];
+  }
+  body += "],\"next\":";
+  write_json_string(page->next, body);
+  body += '}';
+  x.respond(json_response(x.req, http::status::ok, std::move(body)));
 }
 
 std::string_view bearer_token(const request& req) {
@@ -745,6 +836,11 @@ void handler::handle(request req, responder respond) const {
     case route_id::customer_children: return customer_children(x, id);
     case route_id::products: return products(x);
     case route_id::product: return product(x, id);
+    case route_id::customer_history: return history(x, id, "");
+    case route_id::contact_history: return history(x, id, "contacts");
+    case route_id::site_history: return history(x, id, "sites");
+    case route_id::asset_history: return history(x, id, "assets");
+    case route_id::events: return events(x);
   }
 }
 

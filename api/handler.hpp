@@ -8,6 +8,7 @@
 #include "api/auth.hpp"
 #include "api/http.hpp"
 #include "commands/pipeline.hpp"
+#include "projections/audit.hpp"
 #include "projections/queries.hpp"
 #include "projections/runner.hpp"
 
@@ -19,6 +20,7 @@ struct services {
   projections::runner& runner;
   const auth& keys;
   std::function<bool()> ready;  // true once the views have caught up with the log at start
+  projections::audit& audit;    // history, as-of reads, the event feed
 };
 
 struct handler_options {

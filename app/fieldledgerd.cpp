@@ -108,6 +108,7 @@ int serve(const config& cfg) {
   projections::runner runner(**log, **views, projections::make_views());
   runner.start();
   projections::queries queries(**views);
+  projections::audit audit(**log, **views);
   commands::pipeline pipeline(**log, model);
   pipeline.start();
 
@@ -134,7 +135,7 @@ int serve(const config& cfg) {
     *caught_up = true;
     return true;
   };
-  api::server server(api::services{pipeline, queries, runner, **keys, ready}, options);
+  api::server server(api::services{pipeline, queries, runner, **keys, ready, audit}, options);
   const auto bound = server.start();
   if (!bound) {
     spdlog::error("{}", bound.error().detail);

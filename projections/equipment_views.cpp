@@ -271,6 +271,22 @@ class products_view final : public view {
   }
 };
 
+// The customer that owns each contact, site, asset and part; kept after removal, so that the
+// history of a removed entity can still be found.
+class owners_view final : public view {
+ public:
+  std::string_view name() const override { return "owners"; }
+
+  result<void> apply(const recorded_event& re, batch& b) override {
+    const auto& t = re.e.type;
+    if (t == et::contact_added || t == et::site_added || t == et::asset_registered ||
+        t == et::part_added) {
+      b.put(keys::key("ow/", re.e.entity_id), re.e.customer.get());
+    }
+    return {};
+  }
+};
+
 }  // namespace
 
 std::vector<std::unique_ptr<view>> make_equipment_views() {
@@ -280,6 +296,7 @@ std::vector<std::unique_ptr<view>> make_equipment_views() {
   out.push_back(std::make_unique<parts_view>());
   out.push_back(std::make_unique<children_view>());
   out.push_back(std::make_unique<products_view>());
+  out.push_back(std::make_unique<owners_view>());
   return out;
 }
 

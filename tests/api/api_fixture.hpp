@@ -50,6 +50,7 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     }
     ASSERT_TRUE(model_.restore(*log_));
     runner_ = std::make_unique<projections::runner>(*log_, store_, projections::make_views());
+    audit_ = std::make_unique<projections::audit>(*log_, store_);
     pipeline_ = std::make_unique<commands::pipeline>(*log_, model_);
     runner_->start();
     pipeline_->start();
@@ -58,7 +59,7 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     o.body_limit = 64 * 1024;
     o.handling.min_position_wait = std::chrono::milliseconds(300);
     server_ = std::make_unique<server>(
-        services{*pipeline_, queries_, *runner_, *keys_, [] { return true; }}, o);
+        services{*pipeline_, queries_, *runner_, *keys_, [] { return true; }, *audit_}, o);
     auto port = server_->start();
     ASSERT_TRUE(port) << port.error().detail;
     port_ = *port;
@@ -153,6 +154,7 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
   commands::write_model model_;
   projections::memory_view_store store_;
   std::unique_ptr<projections::runner> runner_;
+  std::unique_ptr<projections::audit> audit_;
   projections::queries queries_{store_};
   std::unique_ptr<commands::pipeline> pipeline_;
   std::unique_ptr<auth> keys_;

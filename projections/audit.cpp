@@ -1,0 +1,218 @@
+#include "projections/audit.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "domain/customer.hpp"
+#include "json/event_codec.hpp"
+#include "projections/keys.hpp"
+#include "projections/text.hpp"
+#include "projections/view.hpp"
+
+namespace fieldledger::projections {
+
+using namespace fieldledger::domain;
+namespace et = domain::event_types;
+
+std::optional<std::string> normalize_time(std::string_view t) {
+  // YYYY-MM-DDTHH:MM:SS[.fraction]Z
+  if (t.size() < 20 || t.back() != 'Z' || t[4] != '-' || t[7] != '-' || t[10] != 'T' ||
+      t[13] != ':' || t[16] != ':') {
+    return std::nullopt;
+  }
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18}) {
+    if (t[i] < '0' || t[i] > '9') return std::nullopt;
+  }
+  if (!is_valid_date(t.substr(0, 10))) return std::nullopt;
+  const int hh = (t[11] - '0') * 10 + (t[12] - '0'), mm = (t[14] - '0') * 10 + (t[15] - '0'),
+            ss = (t[17] - '0') * 10 + (t[18] - '0');
+  if (hh > 23 || mm > 59 || ss > 60) return std::nullopt;
+  std::string frac = "000";
+  const auto rest = t.substr(19, t.size() - 20);  // "" or ".ddd…"
+  if (!rest.empty()) {
+    if (rest[0] != '.' || rest.size() < 2) return std::nullopt;
+    for (std::size_t i = 1; i < rest.size(); ++i) {
+      if (rest[i] < '0' || rest[i] > '9') return std::nullopt;
+      if (i <= 3) frac[i - 1] = rest[i];
+    }
+  }
+  return std::string(t.substr(0, 19)) + "." + frac + "Z";
+}
+
+namespace {
+
+value change(std::string_view field, value before, value after) {
+  return object{{"field", std::string(field)}, {"before", std::move(before)}, {"after", std::move(after)}};
+}
+
+// What an event changed, field by field.
+array changes_of(const event& e) {
+  array out;
+  const value& d = e.data;
+  if (const value* changed = d.find("changed"); changed != nullptr && changed->is_object()) {
+    const value* previous = d.find("previous");
+    for (const auto& [k, v] : changed->as_object()) {
+      const value* before = previous != nullptr ? previous->find(k) : nullptr;
+      out.push_back(change(k, before != nullptr ? *before : value{}, v));
+    }
+    return out;
+  }
+  if (const value* fields = d.find("fields"); fields != nullptr && fields->is_object()) {
+    if (const auto number = d.string_at("number"); !number.empty()) {
+      out.push_back(change("number", value{}, number));
+    }
+    if (const auto asset = d.string_at("asset_id"); !asset.empty()) {
+      out.push_back(change("asset_id", value{}, asset));
+    }
+    for (const auto& [k, v] : fields->as_object()) out.push_back(change(k, value{}, v));
+    return out;
+  }
+  if (e.type == et::customer_deactivated || e.type == et::customer_reactivated ||
+      e.type == et::customer_archived || e.type == et::asset_retired) {
+    const std::string_view after = e.type == et::customer_deactivated   ? k_status_inactive
+                                   : e.type == et::customer_reactivated ? k_status_active
+                                   : e.type == et::customer_archived    ? k_status_archived
+                                                                        : k_asset_retired;
+    out.push_back(change("status", d.string_at("previous_status"), after));
+  } else if (e.type == et::asset_moved) {
+    out.push_back(change("site_id", d.string_at("from_site_id"), d.string_at("to_site_id")));
+  } else if (e.type.ends_with(".removed")) {
+    out.push_back(change("name", d.string_at("name"), value{}));
+  } else if (e.type == et::contact_primary_designated) {
+    out.push_back(change("primary", false, true));
+  }
+  return out;
+}
+
+// The entity an event is about, relative to its customer: "customer", "contacts/{id}", …
+std::string entity_of(const event& e) {
+  const std::string prefix = "customers/" + e.customer.get() + "/";
+  if (e.subject.starts_with(prefix)) return e.subject.substr(prefix.size());
+  return "customer";
+}
+
+}  // namespace
+
+result<customer_id> audit::owner_of(std::string_view entity_id) const {
+  auto owner = views_.get(keys::key("ow/", entity_id));
+  if (!owner) return std::unexpected(owner.error());
+  if (*owner) return customer_id{**owner};
+  if (auto doc = views_.get(keys::customer(entity_id)); doc && *doc) {
+    return customer_id{std::string(entity_id)};
+  }
+  return fail(errc::not_found, "nothing with id \"" + std::string(entity_id) + "\" is known");
+}
+
+result<page> audit::history(const customer_id& customer, const history_filter& f) const {
+  auto events = log_.read_customer(customer);
+  if (!events) return std::unexpected(events.error());
+  if (events->empty()) {
+    return fail(errc::not_found, "no customer with id \"" + customer.get() + "\"");
+  }
+  std::int64_t before = std::numeric_limits<std::int64_t>::max();
+  if (!f.cursor.empty()) {
+    const auto [p, ec] = std::from_chars(f.cursor.data(), f.cursor.data() + f.cursor.size(), before);
+    if (ec != std::errc{} || p != f.cursor.data() + f.cursor.size()) {
+      return fail(errc::invalid, "the cursor does not belong to this history",
+                  {{"cursor", "pass the next_cursor of the previous page"}});
+    }
+  }
+  const std::size_t limit = std::clamp<std::size_t>(f.limit == 0 ? k_default_page : f.limit, 1, k_max_page);
+  page out;
+  std::int64_t last_taken = -1;
+  for (auto it = events->rbegin(); it != events->rend(); ++it) {
+    const event& e = it->e;
+    if (it->position.offset.get() >= before) continue;
+    const auto entity = entity_of(e);
+    if ((!f.entity.empty() && entity != f.entity) || (!f.type.empty() && e.type != f.type) ||
+        (!f.actor.empty() && e.actor != f.actor) || (!f.since.empty() && e.time < f.since) ||
+        (!f.until.empty() && e.time > f.until)) {
+      continue;
+    }
+    if (out.items.size() == limit) {
+      out.next_cursor = std::to_string(last_taken);  // the next page starts below it
+      break;
+    }
+    out.items.push_back(to_json(object{{"time", e.time},
+                                       {"actor", e.actor},
+                                       {"type", e.type},
+                                       {"entity", entity},
+                                       {"position", to_string(it->position)},
+                                       {"changes", changes_of(e)}}));
+    last_taken = it->position.offset.get();
+  }
+  return out;
+}
+
+result<std::unique_ptr<memory_view_store>> audit::as_of(const customer_id& customer,
+                                                        const std::string& as_of) const {
+  auto events = log_.read_customer(customer);
+  if (!events) return std::unexpected(events.error());
+  auto store = std::make_unique<memory_view_store>();
+  auto views = make_views();
+  for (const auto& re : *events) {
+    if (re.e.time > as_of) break;  // a customer's events are in time order
+    batch b(*store);
+    for (auto& v : views) {
+      if (auto ok = v->apply(re, b); !ok) return std::unexpected(ok.error());
+    }
+    const auto ops = b.take();
+    if (auto ok = store->commit(ops); !ok) return std::unexpected(ok.error());
+  }
+  return store;
+}
+
+result<feed_page> audit::events(const feed_filter& f) const {
+  const auto n = log_.partition_count();
+  std::vector<std::int64_t> next(n, 0);
+  if (!f.after.empty()) {
+    // "o0.o1.…": the next offset of every partition.
+    std::size_t p = 0;
+    std::string_view rest = f.after;
+    while (p < n) {
+      const auto dot = rest.find('.');
+      const auto item = rest.substr(0, dot);
+      const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), next[p]);
+      if (ec != std::errc{} || end != item.data() + item.size() || next[p] < 0) break;
+      ++p;
+      if (dot == std::string_view::npos) break;
+      rest.remove_prefix(dot + 1);
+    }
+    if (p != n) {
+      return fail(errc::invalid, "after is not a cursor of this feed",
+                  {{"after", "pass the next cursor of the previous page"}});
+    }
+  }
+  const std::size_t limit = std::clamp<std::size_t>(f.limit == 0 ? 500 : f.limit, 1, 5000);
+  feed_page out;
+  const auto wanted = [&](const event& e) {
+    return (f.customer.empty() || e.customer.get() == f.customer) &&
+           (f.types.empty() || std::ranges::find(f.types, e.type) != f.types.end());
+  };
+  const auto render = [](const recorded_event& re) {
+    std::string doc = json::encode_event(re.e);
+    doc.pop_back();
+    doc += ",\"position\":\"" + to_string(re.position) + "\"}";
+    return doc;
+  };
+  for (std::uint32_t p = 0; p < n && out.items.size() < limit; ++p) {
+    if (!f.customer.empty() && partition_for(customer_id{f.customer}, n).get() != p) continue;
+    while (out.items.size() < limit) {
+      auto batch = log_.read(partition_id{p}, log_offset{next[p]}, 1024);
+      if (!batch) return std::unexpected(batch.error());
+      if (batch->empty()) break;
+      for (const auto& re : *batch) {
+        if (out.items.size() == limit) break;
+        next[p] = re.position.offset.get() + 1;
+        if (wanted(re.e)) out.items.push_back(render(re));
+      }
+    }
+  }
+  for (std::uint32_t p = 0; p < n; ++p) {
+    if (p > 0) out.next += '.';
+    out.next += std::to_string(next[p]);
+  }
+  return out;
+}
+
+}  // namespace fieldledger::projections

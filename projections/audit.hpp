@@ -1,0 +1,67 @@
+#pragma once
+// Reads for auditors, computed from the log rather than the views: the history of a customer
+// and of what it owns, the state as of an instant (the views replayed over that customer's
+// events only), and the event feed for catch-up readers.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "domain/event_log.hpp"
+#include "projections/memory_view_store.hpp"
+#include "projections/queries.hpp"
+
+namespace fieldledger::projections {
+
+struct history_filter {
+  std::string entity;  // "contacts/{id}", "sites/{id}", … or "" for everything
+  std::string type;    // an event type, e.g. "contact.changed"
+  std::string since, until;  // RFC 3339, inclusive
+  std::string actor;
+  std::size_t limit = k_default_page;
+  std::string cursor;
+};
+
+struct feed_filter {
+  std::string after;  // a cursor from a previous page ("" = from the start)
+  std::size_t limit = 500;
+  std::vector<std::string> types;  // event types; empty = all
+  std::string customer;            // a customer id, or "" for all
+};
+
+struct feed_page {
+  std::vector<std::string> items;  // CloudEvents JSON documents, each with "position"
+  std::string next;                // the cursor to continue after this page
+};
+
+// RFC 3339 UTC ("…Z", with or without fractions) in the form events carry
+// ("YYYY-MM-DDTHH:MM:SS.mmmZ"), so that times compare as strings; nullopt when malformed.
+std::optional<std::string> normalize_time(std::string_view text);
+
+class audit {
+ public:
+  // Neither is owned; both must outlive the audit.
+  audit(domain::event_log& log, const view_store& views) : log_(log), views_(views) {}
+
+  // The customer owning a contact, site, asset or part (also after removal); for a customer
+  // id, that customer. not_found when the log knows no such entity.
+  [[nodiscard]] domain::result<domain::customer_id> owner_of(std::string_view entity_id) const;
+
+  // Every change to the customer and what it owns, newest first:
+  // {"time","actor","type","entity","position","changes":[{"field","before","after"}]}.
+  // not_found when the customer has no events.
+  [[nodiscard]] domain::result<page> history(const domain::customer_id& customer,
+                                             const history_filter& f) const;
+
+  // The views of one customer as they were at `as_of` (normalized time), computed from that
+  // customer's events alone.
+  [[nodiscard]] domain::result<std::unique_ptr<memory_view_store>> as_of(
+      const domain::customer_id& customer, const std::string& as_of) const;
+
+  [[nodiscard]] domain::result<feed_page> events(const feed_filter& f) const;
+
+ private:
+  domain::event_log& log_;
+  const view_store& views_;
+};
+
+}  // namespace fieldledger::projections
