@@ -42,8 +42,8 @@ class audit {
   // Neither is owned; both must outlive the audit.
   audit(domain::event_log& log, const view_store& views) : log_(log), views_(views) {}
 
-  // The customer owning a contact, site, asset or part (also after removal); for a customer
-  // id, that customer. not_found when the log knows no such entity.
+  // The customer owning a contact, site, asset or part (also after removal); any other id is
+  // taken as a customer id.
   [[nodiscard]] domain::result<domain::customer_id> owner_of(std::string_view entity_id) const;
 
   // Every change to the customer and what it owns, newest first:
