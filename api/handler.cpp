@@ -73,7 +73,7 @@ enum class route_id {
   customer_contacts, customer_primary_contact, contacts, contact, contact_make_primary,
   customer_sites, site, site_assets, customer_assets, assets, asset, asset_move, asset_parts,
   part, customer_children, products, product, customer_history, contact_history, site_history,
-  asset_history, events,
+  asset_history, events, admin_projections, admin_rebuild,
 };
 
 struct route {
@@ -117,6 +117,8 @@ const route k_routes[] = {
     {route_id::site_history, {"v1", "sites", "*", "history"}, {http::verb::get}},
     {route_id::asset_history, {"v1", "assets", "*", "history"}, {http::verb::get}},
     {route_id::events, {"v1", "events"}, {http::verb::get}},
+    {route_id::admin_projections, {"v1", "admin", "projections"}, {http::verb::get}},
+    {route_id::admin_rebuild, {"v1", "admin", "projections", "rebuild"}, {http::verb::post}},
     {route_id::product, {"v1", "products", "+"}, {http::verb::get, http::verb::patch}},
 };
 
@@ -170,6 +172,21 @@ bool accepts_json(const request& req) {
   return false;
 }
 
+// True when Accept names text/event-stream (a live event stream).
+bool wants_event_stream(const request& req) {
+  const auto it = req.find(http::field::accept);
+  if (it == req.end()) return false;
+  std::string_view accept(it->value().data(), it->value().size());
+  while (!accept.empty()) {
+    const auto comma = accept.find(',');
+    auto item = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    if (media_type_is(item, "text/event-stream")) return true;
+  }
+  return false;
+}
+
 // True when the body (if any) is of a media type commands read.
 bool command_media_type_ok(const request& req) {
   if (req.body().empty()) return true;
@@ -203,6 +220,7 @@ struct exchange {
   const handler_options& o;
   request req;
   responder respond;
+  stream_responder stream;
   target t;
   principal who;
   std::string as_of_entity;  // whose customer an as_of query replays; "" = as_of not allowed
@@ -694,6 +712,68 @@ void history(exchange& x, const std::string& id, std::string_view kind) {
   x.respond(p ? page_response(x.req, *p) : problem(x.req, p.error()));
 }
 
+// The live feed: the events after f.after as Server-Sent Events, each with its cursor as id,
+// then new ones as they are appended; a comment line as heartbeat when nothing happens.
+void event_stream(exchange& x, projections::feed_filter f) {
+  if (!x.stream) {
+    return x.respond(problem(x.req, 406, "this server does not stream events",
+                             {{"Accept", "use application/json"}}));
+  }
+  if (const auto it = x.req.find("Last-Event-ID"); it != x.req.end() && !it->value().empty()) {
+    f.after = std::string(it->value());  // a reconnecting client resumes after what it had
+  }
+  auto first = x.s.audit.events(f);
+  if (!first) return x.fail_with(first.error());
+  response head{http::status::ok, x.req.version()};
+  head.set(http::field::content_type, "text/event-stream; charset=utf-8");
+  head.set(http::field::cache_control, "no-cache");
+  live_body body;
+  body.resume = f.after;
+  body.produce = [&audit = x.s.audit, f, page = std::move(*first), poll = x.o.stream_poll,
+                  heartbeat = x.o.stream_heartbeat](body_stream& out) mutable {
+    using clock = std::chrono::steady_clock;
+    auto last_sent = clock::now();
+    for (;;) {
+      if (!page.items.empty()) {
+        std::string chunk;
+        for (std::size_t i = 0; i < page.items.size(); ++i) {
+          chunk += "id: " + page.cursors[i] + "\ndata: " + page.items[i] + "\n\n";
+        }
+        if (!out.push(std::move(chunk), page.next)) return;
+        last_sent = clock::now();
+      } else if (clock::now() - last_sent >= heartbeat) {
+        if (!out.push(": heartbeat\n\n", page.next)) return;
+        last_sent = clock::now();
+      }
+      const bool full = page.items.size() >= f.limit;
+      f.after = page.next;
+      if (!full && out.gone_within(poll)) return;
+      for (;;) {
+        auto next = audit.events(f);
+        if (next) {
+          page = std::move(*next);
+          break;
+        }
+        // The log is unavailable for now: keep the client (heartbeats) and try again.
+        page.items.clear();
+        page.cursors.clear();
+        if (clock::now() - last_sent >= heartbeat) {
+          if (!out.push(": the log is unavailable; retrying\n\n", f.after)) return;
+          last_sent = clock::now();
+        }
+        if (out.gone_within(std::chrono::milliseconds(1000))) return;
+      }
+    }
+  };
+  body.dropped = [](const std::string& resume) {
+    std::string data = "{\"reason\":\"the client fell too far behind\",\"resume_after\":";
+    write_json_string(resume, data);
+    data += '}';
+    return "event: dropped\nid: " + resume + "\ndata: " + data + "\n\n";
+  };
+  x.stream(std::move(head), std::move(body));
+}
+
 void events(exchange& x) {
   if (!check(x, check_params(x.t, {"after", "limit", "types", "customer"}))) return;
   projections::feed_filter f;
@@ -703,7 +783,8 @@ void events(exchange& x) {
     return x.fail_with(error{errc::invalid, "customer is not an id",
                              {{"customer", "a customer id"}}, {}});
   }
-  for (std::string_view rest = param(x, "types"); !rest.empty();) {
+  const std::string types = param(x, "types");
+  for (std::string_view rest = types; !rest.empty();) {
     const auto comma = rest.find(',');
     if (auto t = rest.substr(0, comma); !t.empty()) f.types.emplace_back(t);
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
@@ -717,6 +798,8 @@ void events(exchange& x) {
     }
     f.limit = std::min<std::size_t>(n, 5000);
   }
+  if (f.limit == 0) f.limit = 500;
+  if (wants_event_stream(x.req)) return event_stream(x, std::move(f));
   auto page = x.s.audit.events(f);
   if (!page) return x.fail_with(page.error());
   std::string body = "{\"items\":[";
@@ -742,9 +825,68 @@ std::string_view bearer_token(const request& req) {
   return v.substr(scheme.size());
 }
 
+std::string rebuild_json(const projections::rebuild_status& r) {
+  std::string out = "{\"state\":";
+  write_json_string(r.state, out);
+  out += ",\"generation\":" + std::to_string(r.generation) +
+         ",\"applied\":" + std::to_string(r.applied) + ",\"total\":" + std::to_string(r.total);
+  for (const auto& [k, v] : {std::pair<const char*, const std::string*>{"started_at", &r.started_at},
+                             {"finished_at", &r.finished_at},
+                             {"error", &r.error}}) {
+    out += ",\"" + std::string(k) + "\":";
+    if (v->empty()) {
+      out += "null";
+    } else {
+      write_json_string(*v, out);
+    }
+  }
+  out += '}';
+  return out;
+}
+
+void admin_projections(exchange& x) {
+  if (!check(x, check_params(x.t, {}))) return;
+  if (x.s.rebuild == nullptr) {
+    return x.fail_with(error{errc::unavailable, "this server has no online rebuild", {}, {}});
+  }
+  auto views = x.s.rebuild->views();
+  if (!views) return x.fail_with(views.error());
+  const auto r = x.s.rebuild->status();
+  std::string body = "{\"generation\":" + std::to_string(x.s.rebuild->generation()) +
+                     ",\"views\":[";
+  for (std::size_t i = 0; i < views->size(); ++i) {
+    const auto& v = (*views)[i];
+    if (i > 0) body += ',';
+    body += "{\"name\":";
+    write_json_string(v.name, body);
+    body += ",\"state\":";
+    write_json_string(v.lag == 0 ? "live" : "catching_up", body);
+    body += ",\"lag\":" + std::to_string(v.lag) + ",\"checkpoints\":[";
+    for (std::size_t p = 0; p < v.checkpoints.size(); ++p) {
+      if (p > 0) body += ',';
+      body += std::to_string(v.checkpoints[p]);
+    }
+    body += "]}";
+  }
+  body += "],\"rebuild\":" + rebuild_json(r) + '}';
+  x.respond(json_response(x.req, http::status::ok, std::move(body)));
+}
+
+void admin_rebuild(exchange& x) {
+  if (!check(x, check_params(x.t, {}))) return;
+  if (x.s.rebuild == nullptr) {
+    return x.fail_with(error{errc::unavailable, "this server has no online rebuild", {}, {}});
+  }
+  auto started = x.s.rebuild->start();
+  if (!started) return x.fail_with(started.error());
+  auto res = json_response(x.req, http::status::accepted, rebuild_json(*started));
+  res.set(http::field::location, "/v1/admin/projections");
+  x.respond(std::move(res));
+}
+
 }  // namespace
 
-void handler::handle(request req, responder respond) const {
+void handler::handle(request req, responder respond, stream_responder stream) const {
   auto t = parse_target(std::string_view(req.target().data(), req.target().size()));
   if (!t) return respond(problem(req, t.error()));
   const route* r = match(t->segments);
@@ -776,7 +918,7 @@ void handler::handle(request req, responder respond) const {
     res.set(http::field::allow, allow_header(*r));
     return respond(std::move(res));
   }
-  if (!accepts_json(req)) {
+  if (!accepts_json(req) && !(r->id == route_id::events && wants_event_stream(req))) {
     return respond(problem(req, 406, "this route answers application/json only",
                            {{"Accept", "must admit application/json"}}));
   }
@@ -806,7 +948,8 @@ void handler::handle(request req, responder respond) const {
                            {{"Content-Type", "unsupported media type"}}));
   }
 
-  exchange x{s_, o_, std::move(req), std::move(respond), std::move(*t), std::move(*who)};
+  exchange x{s_, o_, std::move(req), std::move(respond), std::move(stream), std::move(*t),
+             std::move(*who)};
   switch (r->id) {
     case route_id::healthz:
       break;
@@ -841,6 +984,8 @@ void handler::handle(request req, responder respond) const {
     case route_id::site_history: return history(x, id, "sites");
     case route_id::asset_history: return history(x, id, "assets");
     case route_id::events: return events(x);
+    case route_id::admin_projections: return admin_projections(x);
+    case route_id::admin_rebuild: return admin_rebuild(x);
   }
 }
 

@@ -10,6 +10,7 @@
 #include "commands/pipeline.hpp"
 #include "projections/audit.hpp"
 #include "projections/queries.hpp"
+#include "projections/rebuilder.hpp"
 #include "projections/runner.hpp"
 
 namespace fieldledger::api {
@@ -21,19 +22,25 @@ struct services {
   const auth& keys;
   std::function<bool()> ready;  // true once the views have caught up with the log at start
   projections::audit& audit;    // history, as-of reads, the event feed
+  projections::rebuilder* rebuild = nullptr;  // online rebuild; absent: its routes answer 503
 };
 
 struct handler_options {
   // How long a query with X-Min-Position waits for the views before answering 503.
   std::chrono::milliseconds min_position_wait{5000};
+  // The event stream (Server-Sent Events): how often it looks for new events, and the longest
+  // silence before a heartbeat comment.
+  std::chrono::milliseconds stream_poll{200};
+  std::chrono::milliseconds stream_heartbeat{15000};
 };
 
 class handler {
  public:
   explicit handler(services s, handler_options o = {}) : s_(std::move(s)), o_(o) {}
 
-  // Answers req through respond, exactly once. Thread-safe.
-  void handle(request req, responder respond) const;
+  // Answers req through respond, exactly once, or, for a live event stream, through stream
+  // (absent: such requests get 406). Thread-safe.
+  void handle(request req, responder respond, stream_responder stream = {}) const;
 
  private:
   services s_;

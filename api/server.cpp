@@ -3,6 +3,9 @@
 #include <utility>  // before Asio: Boost 1.74's asio/awaitable.hpp needs std::exchange
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -12,7 +15,10 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
+#include <array>
+#include <cstdio>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -27,11 +33,109 @@ using tcp = net::ip::tcp;
 
 namespace {
 
+// A live body's chunks between its producer thread and the session that writes them.
+class live_stream final : public body_stream {
+ public:
+  live_stream(std::size_t backlog_limit, std::string resume, std::function<void()> kick)
+      : limit_(backlog_limit), last_resume_(std::move(resume)), kick_(std::move(kick)) {}
+
+  bool push(std::string chunk, std::string resume) override {
+    bool accepted = false;
+    {
+      std::lock_guard lock(mu_);
+      if (gone_ || dropped_) return false;
+      if (!queue_.empty() && queued_ + chunk.size() > limit_) {
+        dropped_ = true;  // too far behind: what waits is dropped, the client resumes later
+        queue_.clear();
+        queued_ = 0;
+        cv_.notify_all();
+      } else {
+        queued_ += chunk.size();
+        queue_.emplace_back(std::move(chunk), std::move(resume));
+        accepted = true;
+      }
+    }
+    kick_();
+    return accepted;
+  }
+
+  bool gone_within(std::chrono::milliseconds d) override {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, d, [&] { return gone_ || dropped_; });
+    return gone_ || dropped_;
+  }
+
+  void set_gone() {
+    std::lock_guard lock(mu_);
+    gone_ = true;
+    cv_.notify_all();
+  }
+  void set_ended() {
+    {
+      std::lock_guard lock(mu_);
+      ended_ = true;
+    }
+    kick_();
+  }
+
+  // What the writer does next.
+  struct step {
+    enum { wait, chunk, farewell, end } what = wait;
+    std::string text, resume;
+  };
+  step take() {
+    std::lock_guard lock(mu_);
+    if (!queue_.empty()) {
+      auto [text, resume] = std::move(queue_.front());
+      queue_.pop_front();
+      queued_ -= text.size();
+      return {step::chunk, std::move(text), std::move(resume)};
+    }
+    if (dropped_) return {step::farewell, "", last_resume_};
+    if (ended_) return {step::end, "", ""};
+    return {};
+  }
+  void written(std::string resume) {
+    std::lock_guard lock(mu_);
+    last_resume_ = std::move(resume);
+  }
+
+ private:
+  const std::size_t limit_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<std::string, std::string>> queue_;
+  std::size_t queued_ = 0;
+  std::string last_resume_;  // where a client resumes after the last chunk written
+  bool gone_ = false, dropped_ = false, ended_ = false;
+  std::function<void()> kick_;
+};
+
+// The live streams of a server: their number, and each one, so that stop() can end them.
+struct stream_registry {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t running = 0;  // producer threads alive
+  bool stopping = false;
+  std::vector<std::weak_ptr<live_stream>> live;
+};
+
+// One HTTP/1.1 chunk of the chunked transfer coding.
+std::string as_chunk(std::string_view data, bool last) {
+  char size[20];
+  const int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  std::string out(size, static_cast<std::size_t>(n));
+  out.append(data);
+  out += "\r\n";
+  if (last) out += "0\r\n\r\n";
+  return out;
+}
+
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket socket, const handler& h, const server_options& o,
-          std::atomic<std::size_t>& open)
-      : stream_(std::move(socket)), handler_(h), options_(o), open_(open) {}
+          std::atomic<std::size_t>& open, stream_registry& streams)
+      : stream_(std::move(socket)), handler_(h), options_(o), open_(open), streams_(streams) {}
   ~session() { --open_; }
 
   void run() {
@@ -73,10 +177,116 @@ class session : public std::enable_shared_from_this<session> {
     }
     stream_.expires_never();
     auto self = shared_from_this();
-    handler_.handle(parser_->release(), [self](response res) {
-      net::post(self->stream_.get_executor(),
-                [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+    handler_.handle(
+        parser_->release(),
+        [self](response res) {
+          net::post(self->stream_.get_executor(),
+                    [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+        },
+        [self](response head, live_body body) {
+          net::post(self->stream_.get_executor(),
+                    [self, head = std::move(head), body = std::move(body)]() mutable {
+                      self->start_stream(std::move(head), std::move(body));
+                    });
+        });
+  }
+
+  // A live body: the head, then chunks as the producer (on a thread of its own) pushes them.
+  void start_stream(response head, live_body body) {
+    {
+      std::lock_guard lock(streams_.mu);
+      if (streams_.stopping || streams_.running >= options_.max_streams) {
+        request stub;
+        stub.version(head.version());
+        auto res = problem(stub, 503,
+                           "too many live event streams (" +
+                               std::to_string(options_.max_streams) + "); page with ?after instead");
+        res.set(http::field::retry_after, "5");
+        res.keep_alive(false);
+        return write(std::move(res));
+      }
+      ++streams_.running;
+    }
+    std::weak_ptr<session> weak = shared_from_this();
+    live_ = std::make_shared<live_stream>(options_.stream_backlog, body.resume, [weak] {
+      if (auto self = weak.lock()) {
+        net::post(self->stream_.get_executor(), [self] { self->pump(); });
+      }
     });
+    {
+      std::lock_guard lock(streams_.mu);
+      std::erase_if(streams_.live, [](const auto& w) { return w.expired(); });
+      streams_.live.push_back(live_);
+    }
+    farewell_ = std::move(body.dropped);
+    if (options_.stream_socket_buffer > 0) {
+      beast::error_code ignored;
+      stream_.socket().set_option(net::socket_base::send_buffer_size(options_.stream_socket_buffer),
+                                  ignored);
+    }
+    std::thread([live = live_, produce = std::move(body.produce), &streams = streams_]() mutable {
+      produce(*live);
+      produce = nullptr;
+      live->set_ended();
+      live.reset();
+      std::lock_guard lock(streams.mu);
+      --streams.running;
+      streams.cv.notify_all();
+    }).detach();
+
+    head.body().clear();
+    head.chunked(true);
+    head.keep_alive(false);
+    head_ = std::make_shared<response>(std::move(head));
+    head_sr_ = std::make_shared<http::response_serializer<http::string_body>>(*head_);
+    stream_.expires_after(options_.read_timeout);
+    http::async_write_header(stream_, *head_sr_,
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                               if (ec) return self->end_stream();
+                               self->head_written_ = true;
+                               self->watch_for_close();
+                               self->pump();
+                             });
+  }
+
+  // The client sends nothing on a stream: a read that ends means it has gone.
+  void watch_for_close() {
+    stream_.socket().async_read_some(net::buffer(scratch_),
+                                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                       if (ec) return self->live_->set_gone();
+                                       self->watch_for_close();
+                                     });
+  }
+
+  void pump() {
+    if (!head_written_ || writing_ || finished_) return;
+    auto next = live_->take();
+    if (next.what == live_stream::step::wait) return;
+    if (next.what == live_stream::step::chunk) {
+      chunk_ = std::make_shared<std::string>(as_chunk(next.text, false));
+    } else {
+      finished_ = true;
+      chunk_ = std::make_shared<std::string>(next.what == live_stream::step::farewell
+                                                  ? as_chunk(farewell_(next.resume), true)
+                                                  : "0\r\n\r\n");
+    }
+    writing_ = true;
+    stream_.expires_after(options_.read_timeout);
+    net::async_write(stream_, net::buffer(*chunk_),
+                     [self = shared_from_this(), resume = std::move(next.resume)](
+                         beast::error_code ec, std::size_t) mutable {
+                       self->writing_ = false;
+                       if (ec || self->finished_) return self->end_stream();
+                       self->live_->written(std::move(resume));
+                       self->pump();
+                     });
+  }
+
+  void end_stream() {
+    live_->set_gone();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
   }
 
   void write(response res) {
@@ -103,6 +313,15 @@ class session : public std::enable_shared_from_this<session> {
   const handler& handler_;
   const server_options& options_;
   std::atomic<std::size_t>& open_;
+  stream_registry& streams_;
+  // A live body, once start_stream has begun one.
+  std::shared_ptr<live_stream> live_;
+  std::function<std::string(const std::string&)> farewell_;
+  std::shared_ptr<response> head_;
+  std::shared_ptr<http::response_serializer<http::string_body>> head_sr_;
+  std::shared_ptr<std::string> chunk_;
+  std::array<char, 64> scratch_{};
+  bool head_written_ = false, writing_ = false, finished_ = false;
 };
 
 }  // namespace
@@ -117,6 +336,7 @@ struct server::impl {
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
   std::atomic<std::size_t> open{0};
+  stream_registry streams;
 
   void do_accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
@@ -127,7 +347,7 @@ struct server::impl {
           socket.close(ignored);  // over the limit: refuse rather than queue
         } else {
           ++open;
-          std::make_shared<session>(std::move(socket), h, options, open)->run();
+          std::make_shared<session>(std::move(socket), h, options, open, streams)->run();
         }
       }
       do_accept();
@@ -167,6 +387,13 @@ domain::result<std::uint16_t> server::start() {
 
 void server::stop() {
   if (impl_->threads.empty()) return;
+  {
+    std::lock_guard lock(impl_->streams.mu);
+    impl_->streams.stopping = true;
+    for (auto& w : impl_->streams.live) {
+      if (auto live = w.lock()) live->set_gone();
+    }
+  }
   net::post(impl_->ioc, [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
@@ -174,6 +401,8 @@ void server::stop() {
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  std::unique_lock lock(impl_->streams.mu);
+  impl_->streams.cv.wait(lock, [&] { return impl_->streams.running == 0; });
 }
 
 }  // namespace fieldledger::api

@@ -19,6 +19,11 @@ struct server_options {
   std::size_t header_limit = 16 << 10;  // bytes; larger headers get 431
   std::chrono::seconds read_timeout{30};  // to read one request (also the keep-alive idle time)
   std::size_t max_connections = 4096;
+  std::size_t max_streams = 64;             // live event streams at once; more get 503
+  std::size_t stream_backlog = 1 << 20;     // bytes a stream's client may fall behind
+                                            // before it is dropped (told where to resume)
+  int stream_socket_buffer = 64 << 10;      // a stream socket's kernel send buffer (SO_SNDBUF):
+                                            // bounds what a slow client holds in the kernel
   handler_options handling;
 };
 

@@ -17,6 +17,9 @@
 #include "infra/kafka_event_log.hpp"
 #include "infra/rocksdb_event_log.hpp"
 #include "infra/rocksdb_view_store.hpp"
+#include "infra/view_generations.hpp"
+#include "projections/generation_store.hpp"
+#include "projections/rebuilder.hpp"
 #include "projections/queries.hpp"
 #include "projections/runner.hpp"
 
@@ -81,11 +84,18 @@ int serve(const config& cfg) {
     spdlog::error("cannot open the event log: {}", log.error().detail);
     return 1;
   }
-  auto views = infra::rocksdb_view_store::open(cfg.data + "/views");
+  const auto generation = infra::current_view_generation(cfg.data);
+  if (!generation) {
+    spdlog::error("{}", generation.error().detail);
+    return 1;
+  }
+  infra::remove_other_view_generations(cfg.data, *generation);  // left by a crash mid-rebuild
+  auto views = infra::open_view_generation(cfg.data, *generation);
   if (!views) {
     spdlog::error("cannot open the views: {}", views.error().detail);
     return 1;
   }
+  projections::generation_store store(std::move(*views), *generation);
   auto keys = api::auth::open(cfg.data);
   if (!keys) {
     spdlog::error("cannot set up API keys: {}", keys.error().detail);
@@ -105,10 +115,18 @@ int serve(const config& cfg) {
   for (std::uint32_t p = 0; p < (*log)->partition_count(); ++p) {
     ends.push_back((*log)->end_offset(domain::partition_id{p}));
   }
-  projections::runner runner(**log, **views, projections::make_views());
+  projections::runner runner(**log, store, projections::make_views());
   runner.start();
-  projections::queries queries(**views);
-  projections::audit audit(**log, **views);
+  projections::queries queries(store);
+  projections::audit audit(**log, store);
+  projections::rebuilder rebuild(
+      **log, store, runner,
+      [&cfg](std::uint64_t g) { return infra::open_view_generation(cfg.data, g); },
+      [&cfg](std::uint64_t g) -> domain::result<void> {
+        if (auto ok = infra::set_current_view_generation(cfg.data, g); !ok) return ok;
+        spdlog::info("views: generation {} rebuilt from the log and now current", g);
+        return {};
+      });
   commands::pipeline pipeline(**log, model);
   pipeline.start();
 
@@ -135,10 +153,11 @@ int serve(const config& cfg) {
     *caught_up = true;
     return true;
   };
-  api::server server(api::services{pipeline, queries, runner, **keys, ready, audit}, options);
+  api::server server(api::services{pipeline, queries, runner, **keys, ready, audit, &rebuild}, options);
   const auto bound = server.start();
   if (!bound) {
     spdlog::error("{}", bound.error().detail);
+    rebuild.stop();
     pipeline.stop();
     runner.stop();
     return 1;
@@ -160,6 +179,7 @@ int serve(const config& cfg) {
   sigwait(&signals, &sig);
   spdlog::info("signal {}: stopping", sig);
   server.stop();
+  rebuild.stop();
   pipeline.stop();
   runner.stop();
   (*log)->close();

@@ -193,6 +193,14 @@ result<feed_page> audit::events(const feed_filter& f) const {
     doc += ",\"position\":\"" + to_string(re.position) + "\"}";
     return doc;
   };
+  const auto cursor = [&] {
+    std::string c;
+    for (std::uint32_t q = 0; q < n; ++q) {
+      if (q > 0) c += '.';
+      c += std::to_string(next[q]);
+    }
+    return c;
+  };
   for (std::uint32_t p = 0; p < n && out.items.size() < limit; ++p) {
     if (!f.customer.empty() && partition_for(customer_id{f.customer}, n).get() != p) continue;
     while (out.items.size() < limit) {
@@ -202,14 +210,14 @@ result<feed_page> audit::events(const feed_filter& f) const {
       for (const auto& re : *batch) {
         if (out.items.size() == limit) break;
         next[p] = re.position.offset.get() + 1;
-        if (wanted(re.e)) out.items.push_back(render(re));
+        if (wanted(re.e)) {
+          out.items.push_back(render(re));
+          out.cursors.push_back(cursor());
+        }
       }
     }
   }
-  for (std::uint32_t p = 0; p < n; ++p) {
-    if (p > 0) out.next += '.';
-    out.next += std::to_string(next[p]);
-  }
+  out.next = cursor();
   return out;
 }
 

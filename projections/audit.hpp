@@ -30,6 +30,7 @@ struct feed_filter {
 
 struct feed_page {
   std::vector<std::string> items;  // CloudEvents JSON documents, each with "position"
+  std::vector<std::string> cursors;  // per item: the cursor to continue after it
   std::string next;                // the cursor to continue after this page
 };
 

@@ -23,7 +23,11 @@ struct runner::impl {
   };
 
   impl(event_log& l, view_store& s, std::vector<std::unique_ptr<view>> v)
-      : log(l), store(s), views(std::move(v)), next(l.partition_count()) {}
+      : log(l),
+        store(s),
+        views(std::move(v)),
+        applied_next(std::make_unique<std::atomic<std::int64_t>[]>(l.partition_count())),
+        next(l.partition_count()) {}
 
   event_log& log;
   view_store& store;
@@ -37,13 +41,15 @@ struct runner::impl {
   std::mutex mu;  // guards waiters
   std::vector<waiter> waiters;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> pausing{false};  // stopping to resume: waiters keep waiting
+  std::atomic<bool> following{false};
   std::vector<std::thread> threads;
 
+  // Reads the checkpoints from the store (again after a pause: the store may have changed).
   result<void> load() {
     if (loaded) return {};
     const auto n = log.partition_count();
     view_next.assign(n, std::vector<std::int64_t>(views.size(), 0));
-    applied_next = std::make_unique<std::atomic<std::int64_t>[]>(n);
     for (std::uint32_t p = 0; p < n; ++p) {
       std::int64_t lowest = std::numeric_limits<std::int64_t>::max();
       for (std::size_t v = 0; v < views.size(); ++v) {
@@ -93,7 +99,7 @@ struct runner::impl {
       std::erase_if(waiters, [&](waiter& w) {
         if (w.pos.partition.get() != p) return false;
         const bool ok = w.pos.offset.get() < applied_next[p].load();
-        if (!ok && now < w.deadline && !stopping) return false;
+        if (!ok && now < w.deadline && (!stopping || pausing)) return false;
         due.emplace_back(std::move(w.done), ok);
         return true;
       });
@@ -114,7 +120,7 @@ struct runner::impl {
         notify(p);
       }
     }
-    notify(p);
+    if (!pausing) notify(p);
   }
 };
 
@@ -127,6 +133,7 @@ result<void> runner::catch_up() {
   if (auto ok = impl_->load(); !ok) return ok;
   for (std::uint32_t p = 0; p < impl_->log.partition_count(); ++p) {
     while (impl_->applied_next[p].load() < impl_->log.end_offset(partition_id{p}).get()) {
+      if (impl_->stopping) return fail(errc::unavailable, "the rebuild was stopped");
       auto n = impl_->step(p);
       if (!n) return std::unexpected(n.error());
       if (*n == 0) break;
@@ -139,6 +146,7 @@ void runner::start() {
   if (!impl_->threads.empty()) return;
   if (auto ok = impl_->load(); !ok) throw std::runtime_error(ok.error().detail);
   impl_->stopping = false;
+  impl_->following = true;
   for (std::uint32_t p = 0; p < impl_->log.partition_count(); ++p) {
     impl_->threads.emplace_back([this, p] { impl_->follow(p); });
   }
@@ -146,12 +154,40 @@ void runner::start() {
 
 void runner::stop() {
   impl_->stopping = true;
+  impl_->following = false;
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
 }
 
+result<void> runner::while_paused(const std::function<result<void>()>& fn) {
+  const bool was_following = impl_->following;
+  impl_->pausing = true;
+  impl_->stopping = true;
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  auto outcome = fn();
+  impl_->loaded = false;
+  auto reloaded = impl_->load();
+  impl_->stopping = false;
+  impl_->pausing = false;
+  if (was_following) {
+    for (std::uint32_t p = 0; p < impl_->log.partition_count(); ++p) {
+      impl_->threads.emplace_back([this, p] { impl_->follow(p); });
+    }
+  }
+  for (std::uint32_t p = 0; p < impl_->log.partition_count(); ++p) impl_->notify(p);
+  if (!reloaded) return reloaded;
+  return outcome;
+}
+
+std::vector<std::string> runner::view_names() const {
+  std::vector<std::string> out;
+  for (const auto& v : impl_->views) out.emplace_back(v->name());
+  return out;
+}
+
 bool runner::has_applied(const log_position& pos) const {
-  if (!impl_->applied_next || pos.partition.get() >= impl_->log.partition_count()) return false;
+  if (pos.partition.get() >= impl_->log.partition_count()) return false;
   return pos.offset.get() < impl_->applied_next[pos.partition.get()].load();
 }
 
@@ -161,8 +197,7 @@ void runner::when_applied(const log_position& pos, clock::time_point deadline,
     done(true);
     return;
   }
-  if (pos.partition.get() >= impl_->log.partition_count() || impl_->stopping ||
-      impl_->threads.empty()) {
+  if (pos.partition.get() >= impl_->log.partition_count() || !impl_->following) {
     done(false);
     return;
   }
@@ -175,7 +210,6 @@ void runner::when_applied(const log_position& pos, clock::time_point deadline,
 
 std::vector<log_offset> runner::applied() const {
   std::vector<log_offset> out;
-  if (!impl_->applied_next) return out;
   for (std::uint32_t p = 0; p < impl_->log.partition_count(); ++p) {
     out.push_back(log_offset{impl_->applied_next[p].load()});
   }

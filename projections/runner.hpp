@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "domain/event_log.hpp"
@@ -20,12 +21,21 @@ class runner {
   runner(const runner&) = delete;
   runner& operator=(const runner&) = delete;
 
-  // Applies everything up to the log's current end, on the calling thread. REQUIRES: not started.
+  // Applies everything up to the log's current end, on the calling thread; stop() from another
+  // thread cuts it short with `unavailable`. REQUIRES: not started.
   [[nodiscard]] domain::result<void> catch_up();
 
   // Starts / stops the background thread that follows the log's tail.
   void start();
   void stop();
+
+  // Stops the background threads without failing anyone who waits for a position, runs fn
+  // (which may swap the store's contents for a rebuilt generation), reloads the checkpoints
+  // from the store and follows the log again. The views must not move backwards meanwhile.
+  [[nodiscard]] domain::result<void> while_paused(const std::function<domain::result<void>()>& fn);
+
+  // The views' names, as their checkpoints are keyed.
+  std::vector<std::string> view_names() const;
 
   // True when every view has applied the event at pos (offset < applied end of its partition).
   bool has_applied(const domain::log_position& pos) const;

@@ -13,7 +13,9 @@
 #include "infra/memory_event_log.hpp"
 #include "json/parse.hpp"
 #include "projections/memory_view_store.hpp"
+#include "projections/generation_store.hpp"
 #include "projections/queries.hpp"
+#include "projections/rebuilder.hpp"
 #include "projections/runner.hpp"
 #include "tests/e2e/daemon.hpp"
 
@@ -51,6 +53,10 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(model_.restore(*log_));
     runner_ = std::make_unique<projections::runner>(*log_, store_, projections::make_views());
     audit_ = std::make_unique<projections::audit>(*log_, store_);
+    rebuild_ = std::make_unique<projections::rebuilder>(
+        *log_, store_, *runner_, [](std::uint64_t) -> domain::result<std::shared_ptr<projections::view_store>> {
+          return std::make_shared<projections::memory_view_store>();
+        });
     pipeline_ = std::make_unique<commands::pipeline>(*log_, model_);
     runner_->start();
     pipeline_->start();
@@ -58,14 +64,20 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     o.port = 0;
     o.body_limit = 64 * 1024;
     o.handling.min_position_wait = std::chrono::milliseconds(300);
+    configure(o);
     server_ = std::make_unique<server>(
-        services{*pipeline_, queries_, *runner_, *keys_, [] { return true; }, *audit_}, o);
+        services{*pipeline_, queries_, *runner_, *keys_, [] { return true; }, *audit_, rebuild_.get()},
+        o);
     auto port = server_->start();
     ASSERT_TRUE(port) << port.error().detail;
     port_ = *port;
   }
+  // Lets a suite change the server's options before it starts.
+  virtual void configure(server_options&) {}
+
   void TearDown() override {
     if (server_) server_->stop();
+    if (rebuild_) rebuild_->stop();
     if (pipeline_) pipeline_->stop();
     if (runner_) runner_->stop();
   }
@@ -152,9 +164,10 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<infra::kafka_mock_cluster> mock_;
   std::unique_ptr<domain::event_log> log_;
   commands::write_model model_;
-  projections::memory_view_store store_;
+  projections::generation_store store_{std::make_shared<projections::memory_view_store>(), 1};
   std::unique_ptr<projections::runner> runner_;
   std::unique_ptr<projections::audit> audit_;
+  std::unique_ptr<projections::rebuilder> rebuild_;
   projections::queries queries_{store_};
   std::unique_ptr<commands::pipeline> pipeline_;
   std::unique_ptr<auth> keys_;
