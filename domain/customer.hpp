@@ -17,9 +17,9 @@
 //   asset.changed              {"changed", "previous"}
 //   asset.moved                {"from_site_id", "to_site_id"}
 //   asset.retired              {"previous_status"}
-//   part.added                 {"asset_id", "fields": {...}}
-//   part.changed               {"changed", "previous"}
-//   part.removed               {"asset_id", "name"}
+//   asset-part.added           {"asset_id", "fields": {...}}
+//   asset-part.changed         {"changed", "previous"}
+//   asset-part.removed         {"asset_id", "name"}
 //   product.created            {"fields": {...}}       (customer = k_catalogue, entity = code)
 //   product.changed            {"changed", "previous"}
 // asset.registered also carries "filled_from_product": [names of the fields taken from the

@@ -304,7 +304,7 @@ bool evolve_equipment(customer_state& state, const event& e) {
     m = &state.sites;
   } else if (t.starts_with("asset.")) {
     m = &state.assets;
-  } else if (t.starts_with("part.")) {
+  } else if (t.starts_with("asset-part.")) {
     m = &state.parts;
   } else {
     return false;

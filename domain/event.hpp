@@ -28,14 +28,15 @@ inline constexpr std::string_view asset_registered = "asset.registered";
 inline constexpr std::string_view asset_changed = "asset.changed";
 inline constexpr std::string_view asset_moved = "asset.moved";
 inline constexpr std::string_view asset_retired = "asset.retired";
-inline constexpr std::string_view part_added = "part.added";
-inline constexpr std::string_view part_changed = "part.changed";
-inline constexpr std::string_view part_removed = "part.removed";
+inline constexpr std::string_view part_added = "asset-part.added";
+inline constexpr std::string_view part_changed = "asset-part.changed";
+inline constexpr std::string_view part_removed = "asset-part.removed";
 inline constexpr std::string_view product_created = "product.created";
 inline constexpr std::string_view product_changed = "product.changed";
 }  // namespace event_types
 
-inline constexpr int k_current_schema_version = 1;
+// 2: asset parts' events are "asset-part.*" (1 named them "part.*"; see json/event_codec.cpp).
+inline constexpr int k_current_schema_version = 2;
 
 struct event {
   std::string id;              // unique, time-sortable (new_id())

@@ -1,5 +1,7 @@
 #include "json/event_codec.hpp"
 
+#include <array>
+
 #include <charconv>
 
 #include "json/parse.hpp"
@@ -21,14 +23,29 @@ std::unexpected<error> bad(std::string detail) {
   return fail(errc::malformed, "not a fieldledger event: " + std::move(detail));
 }
 
-// Upcasters: each turns version n of an event's data into version n + 1. Version 1 is the
-// first release's format, so there is nothing to upcast yet; the loop is where they go.
+// Upcasters: k_upcasters[n - 1] turns version n of an event into version n + 1. Decoding
+// applies them in turn, so readers only ever see the current version; the log keeps what was
+// written (an event is never rewritten). The fixture tests/fixtures/events-v1.ndjson is a log
+// written by the release before version 2; tests/json/upcast_test.cpp replays it.
+using upcaster = void (*)(event&);
+
+// 1 -> 2: asset parts' events were "part.*"; they are "asset-part.*", as the design's event
+// catalogue and the API's /v1/asset-parts name them. Their data is unchanged.
+void parts_are_asset_parts(event& e) {
+  if (e.type.starts_with("part.")) e.type.insert(0, "asset-");
+}
+
+constexpr std::array<upcaster, k_current_schema_version - 1> k_upcasters = {parts_are_asset_parts};
+
 result<void> upcast(event& e) {
   if (e.schema_version < 1) return bad("schemaversion must be at least 1");
   if (e.schema_version > k_current_schema_version) {
     return bad("schemaversion " + std::to_string(e.schema_version) +
                " is newer than this release reads (" + std::to_string(k_current_schema_version) +
                ")");
+  }
+  for (; e.schema_version < k_current_schema_version; ++e.schema_version) {
+    k_upcasters[static_cast<std::size_t>(e.schema_version - 1)](e);
   }
   return {};
 }

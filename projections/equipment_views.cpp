@@ -178,7 +178,7 @@ class parts_view final : public view {
 
   result<void> apply(const recorded_event& re, batch& b) override {
     const event& e = re.e;
-    if (!e.type.starts_with("part.")) return {};
+    if (!e.type.starts_with("asset-part.")) return {};
     const auto key = keys::key(keys::part_prefix, e.entity_id);
     if (e.type == et::part_added) {
       auto d = new_doc(e);
