@@ -239,12 +239,17 @@ struct exchange {
         return fail_with(error{errc::invalid, "as_of is not an RFC 3339 UTC time",
                                {{"as_of", "e.g. 2026-03-01T00:00:00Z"}}, {}});
       }
-      auto owner = s.audit.owner_of(as_of_entity);
-      if (!owner) return fail_with(owner.error());
-      auto past = s.audit.as_of(*owner, *when);
-      if (!past) return fail_with(past.error());
-      const projections::queries then(**past);
-      return respond(run(req, then));
+      // Replayed from the customer's events, found through the history view once it has
+      // applied the request's X-Min-Position (if any).
+      run = [&audit = s.audit, entity = as_of_entity, when = *when, run = std::move(run)](
+                const request& r, const projections::queries&) {
+        auto owner = audit.owner_of(entity);
+        if (!owner) return problem(r, owner.error());
+        auto past = audit.as_of(*owner, when);
+        if (!past) return problem(r, past.error());
+        const projections::queries then(**past);
+        return run(r, then);
+      };
     }
     auto positions = min_position(req, t);
     if (!positions) return fail_with(positions.error());
@@ -706,10 +711,14 @@ void history(exchange& x, const std::string& id, std::string_view kind) {
   auto limit = page_limit(x.t);
   if (!check(x, limit)) return;
   f.limit = *limit;
-  auto owner = kind.empty() ? result<customer_id>(customer_id{id}) : x.s.audit.owner_of(id);
-  if (!owner) return x.fail_with(owner.error());
-  auto p = x.s.audit.history(*owner, f);
-  x.respond(p ? page_response(x.req, *p) : problem(x.req, p.error()));
+  // From the history view: after the request's X-Min-Position (if any) has been applied.
+  x.query([&audit = x.s.audit, f, id, by_customer = kind.empty()](
+              const request& req, const projections::queries&) {
+    auto owner = by_customer ? result<customer_id>(customer_id{id}) : audit.owner_of(id);
+    if (!owner) return problem(req, owner.error());
+    auto p = audit.history(*owner, f);
+    return p ? page_response(req, *p) : problem(req, p.error());
+  });
 }
 
 // The live feed: the events after f.after as Server-Sent Events, each with its cursor as id,

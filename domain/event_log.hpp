@@ -39,23 +39,6 @@ class event_log {
 
   // Wakes every wait_for; later waits return at once. Thread-safe.
   virtual void close() = 0;
-
-  // Every event of one customer, in log order (for history and as-of reads). This default
-  // scans the customer's partition; a log with a per-customer index reads only those events.
-  [[nodiscard]] virtual result<std::vector<recorded_event>> read_customer(const customer_id& c) {
-    const auto p = partition_for(c, partition_count());
-    std::vector<recorded_event> out;
-    log_offset next{0};
-    for (;;) {
-      auto batch = read(p, next, 4096);
-      if (!batch) return std::unexpected(batch.error());
-      if (batch->empty()) return out;
-      for (auto& re : *batch) {
-        if (re.e.customer == c) out.push_back(std::move(re));
-      }
-      next = log_offset{batch->back().position.offset.get() + 1};
-    }
-  }
 };
 
 }  // namespace fieldledger::domain

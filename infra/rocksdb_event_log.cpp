@@ -39,13 +39,6 @@ std::string event_key(std::uint32_t p, std::int64_t offset) {
   return k;
 }
 
-std::string customer_prefix(const customer_id& c) {
-  std::string k = "c";
-  k += c.get();
-  k += '\0';
-  return k;
-}
-
 }  // namespace
 
 struct rocksdb_event_log::impl {
@@ -124,10 +117,6 @@ result<std::vector<log_position>> rocksdb_event_log::append(std::span<const even
       doc.clear();
       json::encode_event(e, doc);
       batch.Put(event_key(p.get(), offset), doc);
-      std::string index = customer_prefix(e.customer);
-      put_be(index, p.get(), 4);
-      put_be(index, static_cast<std::uint64_t>(offset), 8);
-      batch.Put(index, rocksdb::Slice());
       out.push_back({p, log_offset{offset}});
     }
     rocksdb::WriteOptions wo;
@@ -182,37 +171,6 @@ void rocksdb_event_log::close() {
     impl_->closed = true;
   }
   impl_->appended.notify_all();
-}
-
-result<std::vector<log_position>> rocksdb_event_log::positions_of(const customer_id& customer) {
-  std::vector<log_position> out;
-  const auto prefix = customer_prefix(customer);
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    const auto rest = it->key().ToStringView().substr(prefix.size());
-    if (rest.size() != 12) continue;
-    out.push_back({partition_id{static_cast<std::uint32_t>(get_be(rest.substr(0, 4)))},
-                   log_offset{static_cast<std::int64_t>(get_be(rest.substr(4)))}});
-  }
-  if (!it->status().ok()) return from_rocksdb(it->status(), "read the customer index");
-  return out;
-}
-
-result<std::vector<recorded_event>> rocksdb_event_log::read_customer(const customer_id& c) {
-  auto positions = positions_of(c);
-  if (!positions) return std::unexpected(positions.error());
-  std::vector<recorded_event> out;
-  out.reserve(positions->size());
-  std::string value;
-  for (const auto& pos : *positions) {
-    const auto s = impl_->db->Get(rocksdb::ReadOptions(),
-                                  event_key(pos.partition.get(), pos.offset.get()), &value);
-    if (!s.ok()) return from_rocksdb(s, "read an indexed event");
-    auto e = json::decode_event(value);
-    if (!e) return fail(errc::internal, "event " + to_string(pos) + " cannot be read: " + e.error().detail);
-    out.push_back({pos, std::move(*e)});
-  }
-  return out;
 }
 
 }  // namespace fieldledger::infra

@@ -3,7 +3,8 @@
 // sync=true, so it is atomic and on disk when append() returns.
 // Keys:  "m:partitions"                          -> partition count (fixed at creation)
 //        "e" + partition (4 BE) + offset (8 BE)  -> the event as a CloudEvents JSON document
-//        "c" + customer id + '\0' + partition (4 BE) + offset (8 BE) -> "" (per-customer index)
+// (Logs written before the history view existed also hold "c" + customer id + … keys, a
+// per-customer index that nothing reads any more; the history view is that index now.)
 #include <memory>
 #include <string>
 
@@ -29,14 +30,6 @@ class rocksdb_event_log final : public domain::event_log {
   bool wait_for(domain::partition_id p, domain::log_offset offset,
                 std::chrono::milliseconds timeout) override;
   void close() override;
-
-  // Reads only the customer's events, through the per-customer index.
-  domain::result<std::vector<domain::recorded_event>> read_customer(
-      const domain::customer_id& c) override;
-
-  // Positions of a customer's events, in log order (the per-customer index).
-  [[nodiscard]] domain::result<std::vector<domain::log_position>> positions_of(
-      const domain::customer_id& customer);
 
   struct impl;
 

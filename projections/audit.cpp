@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <limits>
 
 #include "domain/customer.hpp"
 #include "json/event_codec.hpp"
+#include "json/parse.hpp"
 #include "projections/keys.hpp"
 #include "projections/text.hpp"
 #include "projections/view.hpp"
@@ -91,7 +94,77 @@ std::string entity_of(const event& e) {
   return "customer";
 }
 
+constexpr std::string_view k_history_prefix = "hi/";
+
+// "hi/<customer>/<offset inverted, 19 digits>": a forward scan gives newest first. A
+// customer's events share one partition, so the offset alone orders them.
+std::string history_key(std::string_view customer, std::int64_t offset) {
+  char digits[24];
+  std::snprintf(digits, sizeof digits, "%019lld",
+                static_cast<long long>(std::numeric_limits<std::int64_t>::max() - offset));
+  std::string k(k_history_prefix);
+  k += customer;
+  k += '/';
+  k += digits;
+  return k;
+}
+
+std::int64_t offset_of_history_key(std::string_view key) {
+  long long inverted = 0;
+  const auto digits = key.substr(key.size() - 19);
+  std::from_chars(digits.data(), digits.data() + digits.size(), inverted);
+  return std::numeric_limits<std::int64_t>::max() - inverted;
+}
+
+// The history of every customer, one entry per event, as history() answers it.
+class history_view final : public view {
+ public:
+  std::string_view name() const override { return "history"; }
+  result<void> apply(const recorded_event& re, batch& b) override {
+    const event& e = re.e;
+    b.put(history_key(e.customer.get(), re.position.offset.get()),
+          to_json(object{{"time", e.time},
+                         {"actor", e.actor},
+                         {"type", e.type},
+                         {"entity", entity_of(e)},
+                         {"position", to_string(re.position)},
+                         {"changes", changes_of(e)}}));
+    return {};
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<view> make_history_view() { return std::make_unique<history_view>(); }
+
+result<std::vector<recorded_event>> audit::events_of(const customer_id& customer) const {
+  // The customer's offsets, from its history entries (newest first), then its events from
+  // the log in runs of consecutive offsets.
+  std::vector<std::int64_t> offsets;
+  const auto prefix = history_key(customer.get(), 0).substr(0, k_history_prefix.size() +
+                                                                customer.get().size() + 1);
+  auto scanned = views_.scan(prefix, "", [&](std::string_view k, std::string_view) {
+    offsets.push_back(offset_of_history_key(k));
+    return true;
+  });
+  if (!scanned) return std::unexpected(scanned.error());
+  std::ranges::reverse(offsets);
+  const auto p = partition_for(customer, log_.partition_count());
+  std::vector<recorded_event> out;
+  for (std::size_t i = 0; i < offsets.size();) {
+    std::size_t j = i + 1;
+    while (j < offsets.size() && offsets[j] == offsets[j - 1] + 1) ++j;
+    auto run = log_.read(p, log_offset{offsets[i]}, j - i);
+    if (!run) return std::unexpected(run.error());
+    for (auto& re : *run) {
+      if (re.e.customer == customer && re.position.offset.get() <= offsets[j - 1]) {
+        out.push_back(std::move(re));
+      }
+    }
+    i = j;
+  }
+  return out;
+}
 
 result<customer_id> audit::owner_of(std::string_view entity_id) const {
   auto owner = views_.get(keys::key("ow/", entity_id));
@@ -102,52 +175,58 @@ result<customer_id> audit::owner_of(std::string_view entity_id) const {
 }
 
 result<page> audit::history(const customer_id& customer, const history_filter& f) const {
-  auto events = log_.read_customer(customer);
-  if (!events) return std::unexpected(events.error());
-  if (events->empty()) {
-    return fail(errc::not_found, "no customer with id \"" + customer.get() + "\"");
-  }
-  std::int64_t before = std::numeric_limits<std::int64_t>::max();
+  std::string after;
   if (!f.cursor.empty()) {
-    const auto [p, ec] = std::from_chars(f.cursor.data(), f.cursor.data() + f.cursor.size(), before);
-    if (ec != std::errc{} || p != f.cursor.data() + f.cursor.size()) {
+    std::int64_t offset = 0;
+    const auto [p, ec] = std::from_chars(f.cursor.data(), f.cursor.data() + f.cursor.size(), offset);
+    if (ec != std::errc{} || p != f.cursor.data() + f.cursor.size() || offset < 0) {
       return fail(errc::invalid, "the cursor does not belong to this history",
                   {{"cursor", "pass the next_cursor of the previous page"}});
     }
+    after = history_key(customer.get(), offset);
   }
+  const auto prefix = history_key(customer.get(), 0).substr(0, k_history_prefix.size() +
+                                                                customer.get().size() + 1);
   const std::size_t limit = std::clamp<std::size_t>(f.limit == 0 ? k_default_page : f.limit, 1, k_max_page);
   page out;
+  bool any = !f.cursor.empty();
   std::int64_t last_taken = -1;
-  for (auto it = events->rbegin(); it != events->rend(); ++it) {
-    const event& e = it->e;
-    if (it->position.offset.get() >= before) continue;
-    const auto entity = entity_of(e);
-    if ((!f.entity.empty() && entity != f.entity) || (!f.type.empty() && e.type != f.type) ||
-        (!f.actor.empty() && e.actor != f.actor) || (!f.since.empty() && e.time < f.since) ||
-        (!f.until.empty() && e.time > f.until)) {
-      continue;
+  std::optional<error> bad;
+  auto scanned = views_.scan(prefix, after, [&](std::string_view k, std::string_view v) {
+    any = true;
+    auto item = json::parse(v);
+    if (!item) {
+      bad = item.error();
+      return false;
+    }
+    const auto time = item->string_at("time");
+    if ((!f.entity.empty() && item->string_at("entity") != f.entity) ||
+        (!f.type.empty() && item->string_at("type") != f.type) ||
+        (!f.actor.empty() && item->string_at("actor") != f.actor) ||
+        (!f.since.empty() && time < f.since) || (!f.until.empty() && time > f.until)) {
+      return true;
     }
     if (out.items.size() == limit) {
       out.next_cursor = std::to_string(last_taken);  // the next page starts below it
-      break;
+      return false;
     }
-    out.items.push_back(to_json(object{{"time", e.time},
-                                       {"actor", e.actor},
-                                       {"type", e.type},
-                                       {"entity", entity},
-                                       {"position", to_string(it->position)},
-                                       {"changes", changes_of(e)}}));
-    last_taken = it->position.offset.get();
-  }
+    out.items.emplace_back(v);
+    last_taken = offset_of_history_key(k);
+    return true;
+  });
+  if (!scanned) return std::unexpected(scanned.error());
+  if (bad) return std::unexpected(*bad);
+  if (!any) return fail(errc::not_found, "no customer with id \"" + customer.get() + "\"");
   return out;
 }
 
 result<std::unique_ptr<memory_view_store>> audit::as_of(const customer_id& customer,
                                                         const std::string& as_of) const {
-  auto events = log_.read_customer(customer);
+  auto events = events_of(customer);
   if (!events) return std::unexpected(events.error());
   auto store = std::make_unique<memory_view_store>();
   auto views = make_views();
+  std::erase_if(views, [](const auto& v) { return v->name() == "history"; });  // not asked of it
   for (const auto& re : *events) {
     if (re.e.time > as_of) break;  // a customer's events are in time order
     batch b(*store);

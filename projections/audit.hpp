@@ -47,20 +47,25 @@ class audit {
   // taken as a customer id.
   [[nodiscard]] domain::result<domain::customer_id> owner_of(std::string_view entity_id) const;
 
-  // Every change to the customer and what it owns, newest first:
+  // Every change to the customer and what it owns, newest first, from the history view:
   // {"time","actor","type","entity","position","changes":[{"field","before","after"}]}.
   // not_found when the customer has no events.
   [[nodiscard]] domain::result<page> history(const domain::customer_id& customer,
                                              const history_filter& f) const;
 
   // The views of one customer as they were at `as_of` (normalized time), computed from that
-  // customer's events alone.
+  // customer's events alone (found through the history view, read from the log).
   [[nodiscard]] domain::result<std::unique_ptr<memory_view_store>> as_of(
       const domain::customer_id& customer, const std::string& as_of) const;
 
   [[nodiscard]] domain::result<feed_page> events(const feed_filter& f) const;
 
  private:
+  // The customer's events, in order: its offsets from the history view (the per-customer
+  // index), its events read from the log at those offsets.
+  [[nodiscard]] domain::result<std::vector<domain::recorded_event>> events_of(
+      const domain::customer_id& customer) const;
+
   domain::event_log& log_;
   const view_store& views_;
 };

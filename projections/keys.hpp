@@ -5,6 +5,7 @@
 //   ct/<contact id>                        -> contact document (removed contacts: absent)
 //   cc/<customer id>/<contact id>          -> ""   contacts of a customer, in creation order
 //   cw/<word>\0<contact id>                -> ""   contact search words
+//   hi/<customer id>/<inverted offset>     -> history entry of each event (projections/audit.cpp)
 #include <string>
 #include <string_view>
 

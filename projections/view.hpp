@@ -44,6 +44,10 @@ class view {
 // id, with the contact search index), primary contact by customer.
 std::vector<std::unique_ptr<view>> make_views();
 
+// The history view (projections/audit.cpp): "hi/<customer>/<inverted offset>" -> the history
+// entry of each event; it is also the per-customer index of the log.
+std::unique_ptr<view> make_history_view();
+
 // Checkpoint key of a view for a partition.
 std::string checkpoint_key(std::string_view view_name, std::uint32_t partition);
 

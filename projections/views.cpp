@@ -252,6 +252,7 @@ std::vector<std::unique_ptr<view>> make_views() {
   out.push_back(std::make_unique<customers_view>());
   out.push_back(std::make_unique<primary_contact_view>());
   for (auto& v : make_equipment_views()) out.push_back(std::move(v));
+  out.push_back(make_history_view());
   return out;
 }
 

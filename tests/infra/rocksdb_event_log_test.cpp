@@ -72,21 +72,6 @@ TEST_F(RocksdbEventLog, KeepsThePartitionCountItWasCreatedWith) {
   EXPECT_FALSE(rocksdb_event_log::open(dir_ + "-zero", 0));
 }
 
-TEST_F(RocksdbEventLog, IndexesEachCustomersPositions) {
-  auto log = rocksdb_event_log::open(dir_, 2);
-  ASSERT_TRUE(log);
-  const std::string a = new_id(), b = new_id();
-  std::vector<log_position> of_a;
-  for (int v = 1; v <= 3; ++v) {
-    auto r = (*log)->append(std::vector{make_event(a, v), make_event(b, v)});
-    ASSERT_TRUE(r);
-    of_a.push_back(r->front());
-  }
-  auto positions = (*log)->positions_of(customer_id{a});
-  ASSERT_TRUE(positions);
-  EXPECT_EQ(*positions, of_a);
-}
-
 TEST(FaultyEventLog, FailsExactlyTheArmedAppendsAndAppendsNothingThen) {
   memory_event_log memory(1);
   faulty_event_log log(memory);
