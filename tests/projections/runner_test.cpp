@@ -8,6 +8,7 @@
 #include "commands/pipeline.hpp"
 #include "infra/memory_event_log.hpp"
 #include "json/parse.hpp"
+#include "projections/generation_store.hpp"
 #include "projections/memory_view_store.hpp"
 #include "projections/queries.hpp"
 #include "projections/runner.hpp"
@@ -162,6 +163,42 @@ TEST_F(RunnerTest, WhenAppliedAnswersTrueOnceAppliedAndFalseAtTheDeadline) {
   EXPECT_FALSE(never.get_future().get());
   EXPECT_GE(std::chrono::steady_clock::now() - start, 140ms);
   r.stop();
+}
+
+TEST_F(RunnerTest, APauseKeepsWaitersWaitingAndFollowsOnFromTheSwappedStore) {
+  generation_store store(std::make_shared<memory_view_store>(), 1);
+  runner r(log_, store, make_views());
+  r.start();
+  write_history();
+  ASSERT_TRUE(wait_applied(r));
+  // Someone waits for the next event of every partition, across the pause.
+  std::atomic<int> satisfied{0}, failed{0};
+  for (std::uint32_t p = 0; p < 4; ++p) {
+    r.when_applied({partition_id{p}, log_.end_offset(partition_id{p})},
+                   std::chrono::steady_clock::now() + 10s,
+                   [&](bool ok) { ++(ok ? satisfied : failed); });
+  }
+  auto paused = r.while_paused([&]() -> result<void> {
+    for (int i = 0; i < 40; ++i) run(register_customer{object{{"name", "During " + std::to_string(i)}}});
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(satisfied + failed, 0) << "nobody is answered while the views are paused";
+    auto fresh = std::make_shared<memory_view_store>();
+    runner builder(log_, *fresh, make_views());
+    if (auto ok = builder.catch_up(); !ok) return ok;
+    store.swap(fresh, 2);
+    return {};
+  });
+  ASSERT_TRUE(paused) << paused.error().detail;
+  for (int i = 0; i < 500 && satisfied < 4; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(satisfied, 4);
+  EXPECT_EQ(failed, 0);
+  run(register_customer{object{{"name", "After"}}});
+  ASSERT_TRUE(wait_applied(r));
+  r.stop();
+  memory_view_store fresh;
+  runner rebuild(log_, fresh, make_views());
+  ASSERT_TRUE(rebuild.catch_up());
+  EXPECT_EQ(dump(store), dump(fresh));
 }
 
 TEST_F(RunnerTest, FailingCommitsAreRetriedAndNothingIsLost) {
