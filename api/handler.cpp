@@ -73,7 +73,7 @@ enum class route_id {
   customer_contacts, customer_primary_contact, contacts, contact, contact_make_primary,
   customer_sites, site, site_assets, customer_assets, assets, asset, asset_move, asset_parts,
   part, customer_children, products, product, customer_history, contact_history, site_history,
-  asset_history, events, admin_projections, admin_rebuild,
+  asset_history, events, admin_projections, admin_rebuild, admin_keys, admin_key,
 };
 
 struct route {
@@ -119,6 +119,8 @@ const route k_routes[] = {
     {route_id::events, {"v1", "events"}, {http::verb::get}},
     {route_id::admin_projections, {"v1", "admin", "projections"}, {http::verb::get}},
     {route_id::admin_rebuild, {"v1", "admin", "projections", "rebuild"}, {http::verb::post}},
+    {route_id::admin_keys, {"v1", "admin", "keys"}, {http::verb::get, http::verb::post}},
+    {route_id::admin_key, {"v1", "admin", "keys", "+"}, {http::verb::get, http::verb::delete_}},
     {route_id::product, {"v1", "products", "+"}, {http::verb::get, http::verb::patch}},
 };
 
@@ -185,6 +187,26 @@ bool wants_event_stream(const request& req) {
     if (media_type_is(item, "text/event-stream")) return true;
   }
   return false;
+}
+
+// What a request needs its key's role to allow.
+permission needed(route_id id, http::verb method, const target& t) {
+  switch (id) {
+    case route_id::admin_projections:
+    case route_id::admin_rebuild:
+    case route_id::admin_keys:
+    case route_id::admin_key:
+      return permission::admin;
+    case route_id::customer_history:
+    case route_id::contact_history:
+    case route_id::site_history:
+    case route_id::asset_history:
+    case route_id::events:
+      return permission::audit;
+    default:
+      if (method != http::verb::get) return permission::write;
+      return t.query.contains("as_of") ? permission::audit : permission::read;
+  }
 }
 
 // True when the body (if any) is of a media type commands read.
@@ -893,7 +915,100 @@ void admin_rebuild(exchange& x) {
   x.respond(std::move(res));
 }
 
+std::string key_json(const key_record& k, const std::string& secret = {}) {
+  std::string out = "{\"id\":";
+  write_json_string(k.id, out);
+  out += ",\"name\":";
+  write_json_string(k.name, out);
+  out += ",\"role\":";
+  write_json_string(k.role, out);
+  out += ",\"created_at\":";
+  write_json_string(k.created_at, out);
+  out += ",\"revoked_at\":";
+  if (k.revoked_at.empty()) {
+    out += "null";
+  } else {
+    write_json_string(k.revoked_at, out);
+  }
+  if (!secret.empty()) {
+    out += ",\"key\":";
+    write_json_string(secret, out);
+  }
+  out += '}';
+  return out;
+}
+
+void admin_keys(exchange& x) {
+  if (!check(x, check_params(x.t, {}))) return;
+  if (x.req.method() == http::verb::get) {
+    auto keys = x.s.keys.list();
+    if (!keys) return x.fail_with(keys.error());
+    std::string body = "{\"items\":[";
+    for (std::size_t i = 0; i < keys->size(); ++i) {
+      if (i > 0) body += ',';
+      body += key_json((*keys)[i]);
+    }
+    body += "]}";
+    return x.respond(json_response(x.req, http::status::ok, std::move(body)));
+  }
+  auto body = json_body(x.req);
+  if (!body) return x.fail_with(body.error());
+  std::vector<field_error> wrong;
+  for (const auto& [k, v] : body->as_object()) {
+    if (k != "name" && k != "role") wrong.push_back({k, "unknown field; allowed: name, role"});
+  }
+  for (const char* k : {"name", "role"}) {
+    const value* v = body->find(k);
+    if (v == nullptr) {
+      wrong.push_back({k, "is required"});
+    } else if (!v->is_string()) {
+      wrong.push_back({k, "must be a string"});
+    }
+  }
+  if (!wrong.empty()) {
+    return x.fail_with(error{errc::invalid, "the key cannot be created as asked", std::move(wrong), {}});
+  }
+  auto made = x.s.keys.create(body->string_at("name"), body->string_at("role"));
+  if (!made) return x.fail_with(made.error());
+  auto res = json_response(x.req, http::status::created, key_json(made->record, made->key));
+  res.set(http::field::location, "/v1/admin/keys/" + made->record.id);
+  res.set(http::field::cache_control, "no-store");
+  x.respond(std::move(res));
+}
+
+void admin_key(exchange& x, const std::string& id) {
+  if (!check(x, check_params(x.t, {}))) return;
+  if (x.req.method() == http::verb::delete_) {
+    auto revoked = x.s.keys.revoke(id);
+    if (!revoked) return x.fail_with(revoked.error());
+    return x.respond(json_response(x.req, http::status::ok, key_json(*revoked)));
+  }
+  auto keys = x.s.keys.list();
+  if (!keys) return x.fail_with(keys.error());
+  for (const auto& k : *keys) {
+    if (k.id == id) return x.respond(json_response(x.req, http::status::ok, key_json(k)));
+  }
+  x.fail_with(error{errc::not_found, "no key with id \"" + id + "\"", {}, {}});
+}
+
 }  // namespace
+
+std::vector<route_info> handler::routes() {
+  std::vector<route_info> out;
+  for (const auto& r : k_routes) {
+    std::string path;
+    for (const auto& seg : r.pattern) {
+      if (seg.empty()) break;
+      path += '/';
+      path += seg;
+    }
+    for (const auto m : r.methods) {
+      if (m == http::verb{}) continue;
+      out.push_back({std::string(http::to_string(m)), path});
+    }
+  }
+  return out;
+}
 
 void handler::handle(request req, responder respond, stream_responder stream) const {
   auto t = parse_target(std::string_view(req.target().data(), req.target().size()));
@@ -926,6 +1041,12 @@ void handler::handle(request req, responder respond, stream_responder stream) co
                            allow_header(*r));
     res.set(http::field::allow, allow_header(*r));
     return respond(std::move(res));
+  }
+  if (const auto need = needed(r->id, req.method(), *t); !allows(who->role, need)) {
+    return respond(problem(req, 403,
+                           "the key \"" + who->name + "\" (role " + who->role +
+                               ") may not do this; it needs the role " + roles_allowed(need),
+                           {{"Authorization", "a key with the role " + roles_allowed(need)}}));
   }
   if (!accepts_json(req) && !(r->id == route_id::events && wants_event_stream(req))) {
     return respond(problem(req, 406, "this route answers application/json only",
@@ -995,6 +1116,8 @@ void handler::handle(request req, responder respond, stream_responder stream) co
     case route_id::events: return events(x);
     case route_id::admin_projections: return admin_projections(x);
     case route_id::admin_rebuild: return admin_rebuild(x);
+    case route_id::admin_keys: return admin_keys(x);
+    case route_id::admin_key: return admin_key(x, id);
   }
 }
 

@@ -19,7 +19,7 @@ struct services {
   commands::pipeline& pipeline;
   projections::queries& queries;
   projections::runner& runner;
-  const auth& keys;
+  auth& keys;  // authentication, and key management on the admin routes
   std::function<bool()> ready;  // true once the views have caught up with the log at start
   projections::audit& audit;    // history, as-of reads, the event feed
   projections::rebuilder* rebuild = nullptr;  // online rebuild; absent: its routes answer 503
@@ -34,8 +34,17 @@ struct handler_options {
   std::chrono::milliseconds stream_heartbeat{15000};
 };
 
+// A route as the handler serves it: "GET", "/v1/customers/*" ("*" an id, "+" any segment).
+struct route_info {
+  std::string method;
+  std::string pattern;
+};
+
 class handler {
  public:
+  // Every route and method, for tests that must cover them all.
+  static std::vector<route_info> routes();
+
   explicit handler(services s, handler_options o = {}) : s_(std::move(s)), o_(o) {}
 
   // Answers req through respond, exactly once, or, for a live event stream, through stream

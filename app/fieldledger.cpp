@@ -1,4 +1,5 @@
-// fieldledger: the operator's tool, for a stopped server's data directory (embedded log):
+// fieldledger: the operator's tool. `keys create|list|revoke` manage API keys (also while the
+// server runs). For a stopped server's data directory (embedded log):
 //   rebuild  rebuilds every view from the log
 //   verify   rebuilds into memory and compares with the views on disk (exit 0 only if equal)
 //   export   writes the events as newline-delimited CloudEvents JSON
@@ -24,6 +25,7 @@
 #include <iostream>
 #include <map>
 
+#include "api/auth.hpp"
 #include "infra/kafka_mock.hpp"
 #include "infra/rocksdb_event_log.hpp"
 #include "infra/rocksdb_view_store.hpp"
@@ -316,6 +318,60 @@ int import_events(const data_options& o) {
   return 0;
 }
 
+// API keys (see api/auth.hpp); safe while fieldledgerd runs: it re-reads the key file.
+std::unique_ptr<api::auth> open_keys(const std::string& data) {
+  std::error_code ec;
+  std::filesystem::create_directories(data, ec);
+  auto keys = api::auth::open(data);
+  if (!keys) {
+    spdlog::error("{}", keys.error().detail);
+    return nullptr;
+  }
+  return std::move(*keys);
+}
+
+int keys_create(const std::string& data, const std::string& name, const std::string& role) {
+  auto keys = open_keys(data);
+  if (!keys) return 1;
+  auto made = keys->create(name, role);
+  if (!made) {
+    spdlog::error("{}", made.error().detail);
+    return 1;
+  }
+  std::printf("%s\n", made->key.c_str());
+  spdlog::info("key {} named {} with role {} created; it is shown once, above, and stored nowhere",
+               made->record.id, name, role);
+  return 0;
+}
+
+int keys_list(const std::string& data) {
+  auto keys = open_keys(data);
+  if (!keys) return 1;
+  auto all = keys->list();
+  if (!all) {
+    spdlog::error("{}", all.error().detail);
+    return 1;
+  }
+  std::printf("%-12s  %-24s  %-8s  %-24s  %s\n", "id", "name", "role", "created", "revoked");
+  for (const auto& k : *all) {
+    std::printf("%-12s  %-24s  %-8s  %-24s  %s\n", k.id.c_str(), k.name.c_str(), k.role.c_str(),
+                k.created_at.c_str(), k.revoked_at.empty() ? "-" : k.revoked_at.c_str());
+  }
+  return 0;
+}
+
+int keys_revoke(const std::string& data, const std::string& id) {
+  auto keys = open_keys(data);
+  if (!keys) return 1;
+  auto revoked = keys->revoke(id);
+  if (!revoked) {
+    spdlog::error("{}", revoked.error().detail);
+    return 1;
+  }
+  spdlog::info("key {} ({}) revoked at {}", id, revoked->name, revoked->revoked_at);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -347,7 +403,25 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--customer", customer, "only this customer's events");
   auto* import_cmd = with_data(app.add_subcommand(
       "import", "append newline-delimited CloudEvents JSON from stdin to an empty log"));
+  auto* keys_cmd = app.add_subcommand("keys", "API keys: create, list, revoke");
+  keys_cmd->require_subcommand(1);
+  std::string key_data = "./data", key_name, key_role, key_id;
+  auto* key_create = keys_cmd->add_subcommand("create", "create a key; it is printed once");
+  key_create->add_option("--name", key_name, "who holds it: the actor of the events it causes")
+      ->required();
+  key_create->add_option("--role", key_role, "reader, writer, auditor or admin")
+      ->required()
+      ->check(CLI::IsMember({"reader", "writer", "auditor", "admin"}));
+  auto* key_list = keys_cmd->add_subcommand("list", "list the keys (never their secrets)");
+  auto* key_revoke = keys_cmd->add_subcommand("revoke", "revoke a key at once");
+  key_revoke->add_option("id", key_id, "the key's id (from keys list)")->required();
+  for (auto* c : {key_create, key_list, key_revoke}) {
+    c->add_option("--data", key_data, "the data directory");
+  }
   CLI11_PARSE(app, argc, argv);
+  if (key_create->parsed()) return keys_create(key_data, key_name, key_role);
+  if (key_list->parsed()) return keys_list(key_data);
+  if (key_revoke->parsed()) return keys_revoke(key_data, key_id);
   if (rebuild_cmd->parsed()) return rebuild(data);
   if (verify_cmd->parsed()) return verify(data);
   if (export_cmd->parsed()) return export_events(data, after, customer);

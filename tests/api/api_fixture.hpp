@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "api/server.hpp"
@@ -32,7 +33,12 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     ::setenv("FIELDLEDGER_ADMIN_KEY", k_key, 1);
-    auto keys = auth::open(::testing::TempDir());
+    static int counter = 0;
+    auth_dir_ = std::filesystem::path(::testing::TempDir()) /
+                ("fieldledger-api-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(auth_dir_);
+    std::filesystem::create_directories(auth_dir_);
+    auto keys = auth::open(auth_dir_.string());
     ASSERT_TRUE(keys) << keys.error().detail;
     keys_ = std::move(*keys);
     if (GetParam() == "kafka") {
@@ -80,6 +86,8 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     if (rebuild_) rebuild_->stop();
     if (pipeline_) pipeline_->stop();
     if (runner_) runner_->stop();
+    std::error_code ignored;
+    std::filesystem::remove_all(auth_dir_, ignored);
   }
 
   http_response send(const std::string& method, const std::string& target,
@@ -170,6 +178,7 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<projections::rebuilder> rebuild_;
   projections::queries queries_{store_};
   std::unique_ptr<commands::pipeline> pipeline_;
+  std::filesystem::path auth_dir_;  // the keys' data directory, one per test
   std::unique_ptr<auth> keys_;
   std::unique_ptr<server> server_;
   std::uint16_t port_ = 0;

@@ -171,5 +171,29 @@ TEST_F(CliTest, AnOnlineRebuildSurvivesARestartAndVerifies) {
   EXPECT_EQ(json::parse(found.body)->find("items")->as_array().size(), 1u);
 }
 
+TEST_F(CliTest, KeysMadeAndRevokedByTheToolTakeEffectInARunningServer) {
+  const auto a = dir("a");
+  daemon d(a, key_);
+  d.start();
+  const auto made = tool("keys create --data " + a + " --name night-shift --role writer 2>/dev/null");
+  ASSERT_EQ(made.status, 0);
+  const std::string key = made.out.substr(0, made.out.find('\n'));
+  ASSERT_TRUE(key.starts_with("flk_")) << made.out;
+  const std::map<std::string, std::string> as_it{{"Authorization", "Bearer " + key},
+                                                 {"Content-Type", "application/json"}};
+  auto r = http(d.port(), "POST", "/v1/customers", R"({"name":"Made at night"})", as_it);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(http(d.port(), "GET", "/v1/admin/keys", {}, as_it).status, 403) << "a writer is no admin";
+
+  const auto listed = tool("keys list --data " + a + " 2>/dev/null");
+  EXPECT_NE(listed.out.find("night-shift"), std::string::npos) << listed.out;
+  EXPECT_EQ(listed.out.find(key.substr(18)), std::string::npos) << "never the secret";
+  const std::string id = key.substr(4, 12);
+  ASSERT_EQ(tool("keys revoke --data " + a + " " + id + " 2>/dev/null").status, 0);
+  EXPECT_EQ(http(d.port(), "GET", "/v1/customers", {}, as_it).status, 401) << "revoked at once";
+  EXPECT_EQ(tool("keys revoke --data " + a + " 000000000000 2>/dev/null").status, 1);
+  EXPECT_NE(tool("keys create --data " + a + " --name x --role boss 2>/dev/null").status, 0);
+}
+
 }  // namespace
 }  // namespace fieldledger::e2e
