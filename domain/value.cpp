@@ -75,6 +75,9 @@ struct writer {
     char buf[32];
     auto r = std::to_chars(buf, buf + sizeof buf, d);
     out.append(buf, r.ptr);
+    // A whole number in shortest form ("5600000") would read back as an integer: keep it a
+    // double (found by fuzz/event_decode).
+    if (std::string_view(buf, r.ptr).find_first_of(".e") == std::string_view::npos) out += ".0";
   }
   void operator()(const std::string& s) const { write_json_string(s, out); }
   void operator()(const array& a) const {

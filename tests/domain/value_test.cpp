@@ -16,6 +16,8 @@ TEST(ToJson, WritesEveryKind) {
   EXPECT_EQ(to_json(std::int64_t{9007199254740993}), "9007199254740993");
   EXPECT_EQ(to_json(0.1), "0.1");
   EXPECT_EQ(to_json(1e300), "1e+300");
+  EXPECT_EQ(to_json(5600000.0), "5600000.0") << "a whole double stays a double when read back";
+  EXPECT_EQ(to_json(-3.0), "-3.0");
   EXPECT_EQ(to_json("x"), "\"x\"");
   EXPECT_EQ(to_json(array{1, "a", nullptr}), "[1,\"a\",null]");
   EXPECT_EQ(to_json(array{}), "[]");
