@@ -11,7 +11,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -20,6 +23,7 @@
 #include <array>
 #include <cstdio>
 #include <optional>
+#include <type_traits>
 #include <thread>
 #include <vector>
 
@@ -28,8 +32,10 @@
 namespace fieldledger::api {
 
 namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 using tcp = net::ip::tcp;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -131,23 +137,53 @@ std::string as_chunk(std::string_view data, bool last) {
   return out;
 }
 
-class session : public std::enable_shared_from_this<session> {
+// One connection, over plain TCP (Stream = beast::tcp_stream) or TLS (tls_stream).
+template <class Stream>
+class session : public std::enable_shared_from_this<session<Stream>> {
+  static constexpr bool k_tls = std::is_same_v<Stream, tls_stream>;
+  using std::enable_shared_from_this<session<Stream>>::shared_from_this;
  public:
   session(tcp::socket socket, const handler& h, const server_options& o,
-          std::atomic<std::size_t>& open, stream_registry& streams)
-      : stream_(std::move(socket)), handler_(h), options_(o), open_(open), streams_(streams) {}
+          std::atomic<std::size_t>& open, stream_registry& streams, ssl::context* tls)
+      : stream_(make_stream(std::move(socket), tls)),
+        handler_(h),
+        options_(o),
+        open_(open),
+        streams_(streams) {}
   ~session() { --open_; }
 
   void run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+    net::dispatch(lowest().get_executor(), [self = shared_from_this()] {
+      if constexpr (k_tls) {
+        // The handshake is bounded by the read deadline too.
+        self->lowest().expires_after(self->options_.read_timeout);
+        self->stream_.async_handshake(ssl::stream_base::server,
+                                      [self](beast::error_code ec) {
+                                        if (ec) return self->end_stream();
+                                        self->do_read();
+                                      });
+      } else {
+        self->do_read();
+      }
+    });
   }
 
  private:
+  static Stream make_stream(tcp::socket socket, ssl::context* tls) {
+    if constexpr (k_tls) {
+      return Stream(std::move(socket), *tls);
+    } else {
+      (void)tls;
+      return Stream(std::move(socket));
+    }
+  }
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
   void do_read() {
     parser_.emplace();
     parser_->body_limit(options_.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(options_.header_limit));
-    stream_.expires_after(options_.read_timeout);
+    lowest().expires_after(options_.read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
                        self->on_read(ec);
@@ -156,7 +192,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted) {
+        ec == net::error::operation_aborted || ec == ssl::error::stream_truncated) {
       return close();
     }
     if (ec) {
@@ -175,16 +211,16 @@ class session : public std::enable_shared_from_this<session> {
       }
       return write(problem(stub, 400, "the request is not valid HTTP/1.1: " + ec.message()));
     }
-    stream_.expires_never();
+    lowest().expires_never();
     auto self = shared_from_this();
     handler_.handle(
         parser_->release(),
         [self](response res) {
-          net::post(self->stream_.get_executor(),
+          net::post(self->lowest().get_executor(),
                     [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
         },
         [self](response head, live_body body) {
-          net::post(self->stream_.get_executor(),
+          net::post(self->lowest().get_executor(),
                     [self, head = std::move(head), body = std::move(body)]() mutable {
                       self->start_stream(std::move(head), std::move(body));
                     });
@@ -210,7 +246,7 @@ class session : public std::enable_shared_from_this<session> {
     std::weak_ptr<session> weak = shared_from_this();
     live_ = std::make_shared<live_stream>(options_.stream_backlog, body.resume, [weak] {
       if (auto self = weak.lock()) {
-        net::post(self->stream_.get_executor(), [self] { self->pump(); });
+        net::post(self->lowest().get_executor(), [self] { self->pump(); });
       }
     });
     {
@@ -221,8 +257,8 @@ class session : public std::enable_shared_from_this<session> {
     farewell_ = std::move(body.dropped);
     if (options_.stream_socket_buffer > 0) {
       beast::error_code ignored;
-      stream_.socket().set_option(net::socket_base::send_buffer_size(options_.stream_socket_buffer),
-                                  ignored);
+      lowest().socket().set_option(net::socket_base::send_buffer_size(options_.stream_socket_buffer),
+                                   ignored);
     }
     std::thread([live = live_, produce = std::move(body.produce), &streams = streams_]() mutable {
       produce(*live);
@@ -239,7 +275,7 @@ class session : public std::enable_shared_from_this<session> {
     head.keep_alive(false);
     head_ = std::make_shared<response>(std::move(head));
     head_sr_ = std::make_shared<http::response_serializer<http::string_body>>(*head_);
-    stream_.expires_after(options_.read_timeout);
+    lowest().expires_after(options_.read_timeout);
     http::async_write_header(stream_, *head_sr_,
                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                if (ec) return self->end_stream();
@@ -249,13 +285,18 @@ class session : public std::enable_shared_from_this<session> {
                              });
   }
 
-  // The client sends nothing on a stream: a read that ends means it has gone.
+  // The client sends nothing on a stream: a read that ends means it has gone. (On TLS the
+  // read goes through the TLS layer; on TCP straight to the socket, past the write deadline.)
   void watch_for_close() {
-    stream_.socket().async_read_some(net::buffer(scratch_),
-                                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                       if (ec) return self->live_->set_gone();
-                                       self->watch_for_close();
-                                     });
+    auto on_read = [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->live_->set_gone();
+      self->watch_for_close();
+    };
+    if constexpr (k_tls) {
+      stream_.async_read_some(net::buffer(scratch_), std::move(on_read));
+    } else {
+      lowest().socket().async_read_some(net::buffer(scratch_), std::move(on_read));
+    }
   }
 
   void pump() {
@@ -271,7 +312,7 @@ class session : public std::enable_shared_from_this<session> {
                                                   : "0\r\n\r\n");
     }
     writing_ = true;
-    stream_.expires_after(options_.read_timeout);
+    lowest().expires_after(options_.read_timeout);
     net::async_write(stream_, net::buffer(*chunk_),
                      [self = shared_from_this(), resume = std::move(next.resume)](
                          beast::error_code ec, std::size_t) mutable {
@@ -283,16 +324,16 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void end_stream() {
-    live_->set_gone();
+    if (live_) live_->set_gone();
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().socket().close(ignored);
   }
 
   void write(response res) {
     res_ = std::make_shared<response>(std::move(res));
     const bool close_after = res_->need_eof();
-    stream_.expires_after(options_.read_timeout);
+    lowest().expires_after(options_.read_timeout);
     http::async_write(stream_, *res_,
                       [self = shared_from_this(), close_after](beast::error_code ec, std::size_t) {
                         self->res_.reset();
@@ -302,11 +343,16 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if constexpr (k_tls) {
+      lowest().expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->end_stream(); });
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<response> res_;
@@ -337,6 +383,7 @@ struct server::impl {
   std::vector<std::thread> threads;
   std::atomic<std::size_t> open{0};
   stream_registry streams;
+  std::unique_ptr<ssl::context> tls;  // set when the server speaks HTTPS
 
   void do_accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
@@ -347,7 +394,15 @@ struct server::impl {
           socket.close(ignored);  // over the limit: refuse rather than queue
         } else {
           ++open;
-          std::make_shared<session>(std::move(socket), h, options, open, streams)->run();
+          if (tls) {
+            std::make_shared<session<tls_stream>>(std::move(socket), h, options, open, streams,
+                                                  tls.get())
+                ->run();
+          } else {
+            std::make_shared<session<beast::tcp_stream>>(std::move(socket), h, options, open,
+                                                         streams, nullptr)
+                ->run();
+          }
         }
       }
       do_accept();
@@ -362,6 +417,27 @@ server::~server() { stop(); }
 
 domain::result<std::uint16_t> server::start() {
   beast::error_code ec;
+  const auto& o = impl_->options;
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    return domain::fail(domain::errc::invalid, "TLS needs both a certificate and a key file");
+  }
+  if (!o.tls_cert.empty()) {
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                     ssl::context::single_dh_use);
+    ctx->use_certificate_chain_file(o.tls_cert, ec);
+    if (ec) {
+      return domain::fail(domain::errc::invalid,
+                          "cannot use the TLS certificate " + o.tls_cert + ": " + ec.message());
+    }
+    ctx->use_private_key_file(o.tls_key, ssl::context::pem, ec);
+    if (ec) {
+      return domain::fail(domain::errc::invalid,
+                          "cannot use the TLS key " + o.tls_key + ": " + ec.message());
+    }
+    impl_->tls = std::move(ctx);
+  }
   const auto address = net::ip::make_address(impl_->options.address, ec);
   if (ec) {
     return domain::fail(domain::errc::invalid,

@@ -38,6 +38,7 @@ struct config {
   std::string kafka_transactional_id;
   int kafka_replication = 1;
   int kafka_timeout_ms = 10000;
+  std::string tls_cert, tls_key;  // both: HTTPS
 };
 
 domain::result<std::unique_ptr<domain::event_log>> open_log(const config& cfg) {
@@ -138,6 +139,8 @@ int serve(const config& cfg) {
   options.port = port;
   options.threads = cfg.threads;
   options.body_limit = cfg.body_limit;
+  options.tls_cert = cfg.tls_cert;
+  options.tls_key = cfg.tls_key;
   auto caught_up = std::make_shared<std::atomic<bool>>(false);
   auto ready = [&runner, &log, ends, caught_up] {
     if (*caught_up) return true;
@@ -162,7 +165,8 @@ int serve(const config& cfg) {
     runner.stop();
     return 1;
   }
-  spdlog::info("fieldledgerd listening on http://{}:{} (data in {}, {}, {} partitions)", host,
+  spdlog::info("fieldledgerd listening on {}://{}:{} (data in {}, {}, {} partitions)",
+               cfg.tls_cert.empty() ? "http" : "https", host,
                *bound, cfg.data,
                cfg.kafka.empty() ? std::string("embedded log")
                                  : "Kafka topic " + cfg.kafka_topic + " at " + cfg.kafka,
@@ -216,6 +220,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(100, 600000));
   app.add_option("--threads", cfg.threads, "HTTP I/O threads")->check(CLI::Range(1, 64));
   app.add_option("--body-limit", cfg.body_limit, "largest request body in bytes");
+  auto* cert = app.add_option("--tls-cert", cfg.tls_cert, "serve HTTPS: PEM certificate (chain)")
+                   ->check(CLI::ExistingFile);
+  auto* key = app.add_option("--tls-key", cfg.tls_key, "serve HTTPS: PEM private key")
+                  ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
   CLI11_PARSE(app, argc, argv);
 
   // Signals are taken by sigwait on the main thread only: block them before threads start.

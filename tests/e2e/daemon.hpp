@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <vector>
 #include <stdexcept>
@@ -118,7 +119,7 @@ class daemon {
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (http(port_, "GET", "/readyz", {}, auth()).status == 200) return;
+      if (ready_()) return;
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
@@ -141,6 +142,9 @@ class daemon {
 
   std::map<std::string, std::string> auth() const { return {{"Authorization", "Bearer " + key_}}; }
 
+  // How start() tells that the server is ready (by default: GET /readyz over plain HTTP).
+  void ready_when(std::function<bool()> check) { ready_ = std::move(check); }
+
   http_response get(const std::string& target, std::map<std::string, std::string> extra = {}) const {
     extra.merge(auth());
     return http(port_, "GET", target, {}, extra);
@@ -159,6 +163,7 @@ class daemon {
   std::vector<std::string> extra_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
+  std::function<bool()> ready_ = [this] { return http(port_, "GET", "/readyz", {}, auth()).status == 200; };
 };
 
 }  // namespace fieldledger::e2e

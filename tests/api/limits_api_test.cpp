@@ -1,0 +1,81 @@
+// Connection limits: a client sending a byte at a time (slowloris) or nothing at all is
+// dropped at the read deadline while others are served; oversized headers get 431.
+#include <poll.h>
+
+#include <thread>
+
+#include "tests/api/api_fixture.hpp"
+
+namespace fieldledger::api {
+namespace {
+
+using namespace test_support;
+using clock = std::chrono::steady_clock;
+
+class LimitsApi : public ApiTest {
+ protected:
+  void configure(server_options& o) override {
+    o.read_timeout = std::chrono::seconds(1);
+    o.header_limit = 2048;
+  }
+  int connect_raw() const {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port_);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    return fd;
+  }
+  // True once the server has closed fd (a read sees the end, or a send fails).
+  static bool closed_by_server(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    char buf[512];
+    return ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0;
+  }
+};
+
+TEST_P(LimitsApi, ASlowlorisClientIsDroppedAtTheDeadlineWhileOthersAreServed) {
+  const int slow = connect_raw();
+  const std::string start = "GET /v1/customers HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  ASSERT_GT(::send(slow, start.data(), start.size(), MSG_NOSIGNAL), 0);
+  const auto began = clock::now();
+  bool dropped = false;
+  int served = 0;
+  while (clock::now() - began < std::chrono::seconds(6)) {
+    if (closed_by_server(slow) || ::send(slow, "X", 1, MSG_NOSIGNAL) < 0) {
+      dropped = true;
+      break;
+    }
+    if (send("GET", "/v1/customers").status == 200) ++served;  // others go on meanwhile
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  const auto took = clock::now() - began;
+  ::close(slow);
+  EXPECT_TRUE(dropped) << "a byte at a time does not hold the connection";
+  EXPECT_LT(took, std::chrono::milliseconds(3000));
+  EXPECT_GT(served, 2);
+}
+
+TEST_P(LimitsApi, AnIdleConnectionIsDroppedAndHugeHeadersGet431) {
+  const int idle = connect_raw();
+  const auto began = clock::now();
+  bool dropped = false;
+  while (!dropped && clock::now() - began < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    dropped = closed_by_server(idle);
+  }
+  ::close(idle);
+  EXPECT_TRUE(dropped);
+  EXPECT_LT(clock::now() - began, std::chrono::milliseconds(3000));
+
+  auto big = send("GET", "/v1/customers", {}, {{"X-Padding", std::string(4096, 'p')}});
+  problem_of(big, 431);
+  EXPECT_EQ(send("GET", "/v1/customers").status, 200) << "and the server goes on";
+}
+
+INSTANTIATE_TEST_SUITE_P(Memory, LimitsApi, ::testing::Values("memory"), log_name);
+
+}  // namespace
+}  // namespace fieldledger::api
