@@ -154,11 +154,19 @@ result<std::vector<log_position>> min_position(const request& req, const target&
 result<value> json_body(const request& req, bool allow_empty) {
   if (req.body().empty()) {
     if (allow_empty) return value(object{});
-    return fail(errc::malformed, "the request has no body; a JSON object is expected");
+    return fail(errc::malformed, "the request has no body; a JSON object is expected",
+                {{"body", "missing; a JSON object is expected"}});
   }
   auto v = json::parse(req.body());
-  if (!v) return std::unexpected(v.error());
-  if (!v->is_object()) return fail(errc::malformed, "the request body must be a JSON object");
+  if (!v) {
+    auto e = v.error();
+    if (e.fields.empty()) e.fields.push_back({"body", e.detail});  // the body as a whole
+    return std::unexpected(std::move(e));
+  }
+  if (!v->is_object()) {
+    return fail(errc::malformed, "the request body must be a JSON object",
+                {{"body", "must be a JSON object"}});
+  }
   return v;
 }
 

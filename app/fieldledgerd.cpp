@@ -39,6 +39,10 @@ struct config {
   int kafka_replication = 1;
   int kafka_timeout_ms = 10000;
   std::string tls_cert, tls_key;  // both: HTTPS
+  std::size_t header_limit = 16 << 10;
+  std::size_t max_connections = 4096;
+  std::size_t max_streams = 64;
+  int read_timeout_s = 30;
 };
 
 domain::result<std::unique_ptr<domain::event_log>> open_log(const config& cfg) {
@@ -139,6 +143,10 @@ int serve(const config& cfg) {
   options.port = port;
   options.threads = cfg.threads;
   options.body_limit = cfg.body_limit;
+  options.header_limit = cfg.header_limit;
+  options.max_connections = cfg.max_connections;
+  options.max_streams = cfg.max_streams;
+  options.read_timeout = std::chrono::seconds(cfg.read_timeout_s);
   options.tls_cert = cfg.tls_cert;
   options.tls_key = cfg.tls_key;
   auto caught_up = std::make_shared<std::atomic<bool>>(false);
@@ -220,6 +228,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(100, 600000));
   app.add_option("--threads", cfg.threads, "HTTP I/O threads")->check(CLI::Range(1, 64));
   app.add_option("--body-limit", cfg.body_limit, "largest request body in bytes");
+  app.add_option("--header-limit", cfg.header_limit, "largest request header in bytes (431)")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 20));
+  app.add_option("--max-connections", cfg.max_connections, "connections at once; more are refused")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  app.add_option("--max-streams", cfg.max_streams, "live event streams at once; more get 503")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{100000}));
+  app.add_option("--read-timeout", cfg.read_timeout_s,
+                 "seconds a client has to send each request (also the keep-alive idle time)")
+      ->check(CLI::Range(1, 3600));
   auto* cert = app.add_option("--tls-cert", cfg.tls_cert, "serve HTTPS: PEM certificate (chain)")
                    ->check(CLI::ExistingFile);
   auto* key = app.add_option("--tls-key", cfg.tls_key, "serve HTTPS: PEM private key")
