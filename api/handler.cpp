@@ -73,7 +73,7 @@ enum class route_id {
   customer_contacts, customer_primary_contact, contacts, contact, contact_make_primary,
   customer_sites, site, site_assets, customer_assets, assets, asset, asset_move, asset_parts,
   part, customer_children, products, product, customer_history, contact_history, site_history,
-  asset_history, events, admin_projections, admin_rebuild, admin_keys, admin_key,
+  asset_history, events, admin_projections, admin_rebuild, admin_keys, admin_key, batch,
 };
 
 struct route {
@@ -120,6 +120,7 @@ const route k_routes[] = {
     {route_id::admin_projections, {"v1", "admin", "projections"}, {http::verb::get}},
     {route_id::admin_rebuild, {"v1", "admin", "projections", "rebuild"}, {http::verb::post}},
     {route_id::admin_keys, {"v1", "admin", "keys"}, {http::verb::get, http::verb::post}},
+    {route_id::batch, {"v1", "batch"}, {http::verb::post}},
     {route_id::admin_key, {"v1", "admin", "keys", "+"}, {http::verb::get, http::verb::delete_}},
     {route_id::product, {"v1", "products", "+"}, {http::verb::get, http::verb::patch}},
 };
@@ -237,6 +238,9 @@ result<commands::command_meta> command_meta_of(const request& req, const princip
 }
 
 // One request being answered: what the routes need, shared with asynchronous completions.
+// Where a batch's commands go instead of the pipeline.
+using capture_fn = std::function<void(command, commands::command_meta)>;
+
 struct exchange {
   const services& s;
   const handler_options& o;
@@ -246,6 +250,7 @@ struct exchange {
   target t;
   principal who;
   std::string as_of_entity;  // whose customer an as_of query replays; "" = as_of not allowed
+  capture_fn capture;        // set for a command of a batch
 
   void fail_with(const error& e) { respond(problem(req, e)); }
 
@@ -315,6 +320,7 @@ struct exchange {
   void command(command cmd) {
     auto meta = command_meta_of(req, who);
     if (!meta) return fail_with(meta.error());
+    if (capture) return capture(std::move(cmd), std::move(*meta));
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
     auto shared = std::make_shared<request>(std::move(req));
@@ -991,44 +997,15 @@ void admin_key(exchange& x, const std::string& id) {
   x.fail_with(error{errc::not_found, "no key with id \"" + id + "\"", {}, {}});
 }
 
-}  // namespace
+void batch(exchange& x);
 
-std::vector<route_info> handler::routes() {
-  std::vector<route_info> out;
-  for (const auto& r : k_routes) {
-    std::string path;
-    for (const auto& seg : r.pattern) {
-      if (seg.empty()) break;
-      path += '/';
-      path += seg;
-    }
-    for (const auto m : r.methods) {
-      if (m == http::verb{}) continue;
-      out.push_back({std::string(http::to_string(m)), path});
-    }
-  }
-  return out;
-}
-
-void handler::handle(request req, responder respond, stream_responder stream) const {
-  auto t = parse_target(std::string_view(req.target().data(), req.target().size()));
-  if (!t) return respond(problem(req, t.error()));
-  const route* r = match(t->segments);
-  if (r != nullptr && r->id == route_id::healthz && req.method() == http::verb::get) {
-    return respond(json_response(req, http::status::ok, R"({"status":"ok"})"));
-  }
-
-  const auto token = bearer_token(req);
-  const auto who = token.empty() ? std::nullopt : s_.keys.authenticate(token);
-  if (!who) {
-    auto res = problem(req, 401,
-                       token.empty() ? "this route needs an API key. Hint: send 'Authorization: "
-                                       "Bearer <key>'; the admin key is in DATA_DIR/admin.key."
-                                     : "the API key is not valid",
-                       {{"Authorization", token.empty() ? "missing" : "unknown key"}});
-    res.set(http::field::www_authenticate, "Bearer realm=\"fieldledger\"");
-    return respond(std::move(res));
-  }
+// Everything after authentication: the route's method, role, media types and id shapes, then
+// the route itself. With capture, commands go to capture instead of the pipeline (a batch).
+void dispatch(const services& s_, const handler_options& o_, request req, target t_value,
+              const route* r, principal who_value, responder respond, stream_responder stream,
+              capture_fn capture) {
+  auto* t = &t_value;
+  auto* who = &who_value;
   if (r == nullptr) {
     return respond(problem(req, error{errc::not_found,
                                       "no route for " + std::string(req.target().substr(
@@ -1080,6 +1057,7 @@ void handler::handle(request req, responder respond, stream_responder stream) co
 
   exchange x{s_, o_, std::move(req), std::move(respond), std::move(stream), std::move(*t),
              std::move(*who)};
+  x.capture = std::move(capture);
   switch (r->id) {
     case route_id::healthz:
       break;
@@ -1118,7 +1096,202 @@ void handler::handle(request req, responder respond, stream_responder stream) co
     case route_id::admin_rebuild: return admin_rebuild(x);
     case route_id::admin_keys: return admin_keys(x);
     case route_id::admin_key: return admin_key(x, id);
+    case route_id::batch: return batch(x);
   }
+}
+
+
+
+constexpr std::size_t k_max_batch_commands = 1000;
+
+// POST /v1/batch {"atomic": false, "commands": [{"method","path","body"}, …]}: each command as
+// its own route would take it, all in one group commit; a result per command, in order.
+void batch(exchange& x) {
+  if (!check(x, check_params(x.t, {}))) return;
+  auto body = json_body(x.req);
+  if (!check(x, body)) return;
+  std::vector<field_error> unknown, wrong;
+  for (const auto& [k, v] : body->as_object()) {
+    if (k != "atomic" && k != "commands") unknown.push_back({k, "unknown field; allowed: atomic, commands"});
+  }
+  if (!unknown.empty()) {
+    return x.fail_with(error{errc::malformed, "the batch has unknown fields", std::move(unknown), {}});
+  }
+  bool atomic = false;
+  if (const value* a = body->find("atomic"); a != nullptr && !a->is_null()) {
+    if (a->is_bool()) {
+      atomic = a->as_bool();
+    } else {
+      wrong.push_back({"atomic", "must be true or false"});
+    }
+  }
+  const value* list = body->find("commands");
+  if (list == nullptr || !list->is_array() || list->as_array().empty() ||
+      list->as_array().size() > k_max_batch_commands) {
+    wrong.push_back({"commands", "must be an array of 1 to " + std::to_string(k_max_batch_commands) +
+                                     " commands"});
+  }
+  if (!wrong.empty()) {
+    return x.fail_with(error{errc::invalid, "the batch cannot be taken as sent", std::move(wrong), {}});
+  }
+  const auto& items = list->as_array();
+  const std::size_t n = items.size();
+  std::vector<std::optional<response>> early(n);  // answered before the pipeline
+  std::vector<std::pair<command, commands::command_meta>> captured;
+  std::vector<std::size_t> captured_at;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string at = "commands[" + std::to_string(i) + "]";
+    const auto refuse = [&](errc code, std::string detail, std::string field, std::string why) {
+      early[i] = problem(x.req, error{code, std::move(detail), {{std::move(field), std::move(why)}}, {}});
+    };
+    const value& item = items[i];
+    if (!item.is_object()) {
+      refuse(errc::invalid, "a command is an object", at, "must be {\"method\",\"path\",\"body\"}");
+      continue;
+    }
+    bool bad = false;
+    for (const auto& [k, v] : item.as_object()) {
+      if (k != "method" && k != "path" && k != "body") {
+        refuse(errc::malformed, "unknown field in a command", at + "." + k,
+               "unknown field; allowed: method, path, body");
+        bad = true;
+      }
+    }
+    if (bad) continue;
+    const auto method = item.string_at("method");
+    const auto path = item.string_at("path");
+    const http::verb verb = method == "POST"    ? http::verb::post
+                            : method == "PATCH"  ? http::verb::patch
+                            : method == "DELETE" ? http::verb::delete_
+                                                 : http::verb::unknown;
+    if (verb == http::verb::unknown) {
+      refuse(errc::invalid, "a command's method is POST, PATCH or DELETE", at + ".method",
+             "must be POST, PATCH or DELETE");
+      continue;
+    }
+    if (!path.starts_with("/v1/") || path.starts_with("/v1/admin/") || path.starts_with("/v1/batch")) {
+      refuse(errc::invalid, "a command's path is a command route of this API", at + ".path",
+             "must be a /v1/ command route (not /v1/admin/… or /v1/batch)");
+      continue;
+    }
+    const value* payload = item.find("body");
+    if (payload != nullptr && !payload->is_null() && !payload->is_object()) {
+      refuse(errc::invalid, "a command's body is a JSON object", at + ".body", "must be an object");
+      continue;
+    }
+    request sub{verb, std::string(path), 11};
+    if (payload != nullptr && !payload->is_null()) {
+      sub.set(http::field::content_type, "application/json");
+      sub.body() = to_json(*payload);
+    }
+    sub.prepare_payload();
+    auto t = parse_target(path);
+    if (!t) {
+      early[i] = problem(x.req, t.error());
+      continue;
+    }
+    const route* r = match(t->segments);
+    const auto before = captured.size();
+    dispatch(x.s, x.o, std::move(sub), std::move(*t), r, x.who,
+             [&early, i](response res) { early[i] = std::move(res); }, {},
+             [&captured](command c, commands::command_meta m) {
+               captured.emplace_back(std::move(c), std::move(m));
+             });
+    if (captured.size() > before) {
+      captured_at.push_back(i);
+    } else if (!early[i]) {
+      early[i] = problem(x.req, error{errc::internal, "the command was neither taken nor refused", {}, {}});
+    }
+  }
+  const auto version = x.req.version();
+  const bool keep_alive = x.req.keep_alive();
+  const auto finish = [respond = x.respond, version, keep_alive, atomic, n](
+                          std::vector<std::optional<response>> answers) {
+    bool applied = true;
+    std::string out = "{\"atomic\":" + std::string(atomic ? "true" : "false") + ",\"results\":[";
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& a = *answers[i];
+      if (a.result_int() >= 300) applied = false;
+      if (i > 0) out += ',';
+      out += "{\"status\":" + std::to_string(a.result_int()) + ",\"body\":";
+      out += a.body().empty() ? std::string("null") : a.body();
+      out += '}';
+    }
+    out += "],\"applied\":";
+    out += applied ? "true" : "false";
+    out += '}';
+    response res{http::status::ok, version};
+    res.set(http::field::content_type, "application/json");
+    res.keep_alive(keep_alive);
+    res.body() = std::move(out);
+    res.prepare_payload();
+    respond(std::move(res));
+  };
+  const bool refused_early = std::ranges::any_of(early, [](const auto& e) { return e.has_value(); });
+  if (captured.empty() || (atomic && refused_early)) {
+    // Nothing to commit; in an atomic batch nothing may be when one command is refused.
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!early[i]) {
+        early[i] = problem(x.req, error{errc::conflict,
+                                        "not applied: another command of this atomic batch was refused",
+                                        {}, {}});
+      }
+    }
+    return finish(std::move(early));
+  }
+  x.s.pipeline.submit_group(
+      std::move(captured), atomic,
+      [early = std::move(early), captured_at = std::move(captured_at), finish, version, keep_alive,
+       req = std::make_shared<request>(std::move(x.req))](
+          std::vector<result<command_outcome>> answers) mutable {
+        for (std::size_t k = 0; k < answers.size(); ++k) {
+          early[captured_at[k]] = answers[k] ? outcome_response(version, keep_alive, *answers[k])
+                                             : problem(*req, answers[k].error());
+        }
+        finish(std::move(early));
+      });
+}
+
+}  // namespace
+
+std::vector<route_info> handler::routes() {
+  std::vector<route_info> out;
+  for (const auto& r : k_routes) {
+    std::string path;
+    for (const auto& seg : r.pattern) {
+      if (seg.empty()) break;
+      path += '/';
+      path += seg;
+    }
+    for (const auto m : r.methods) {
+      if (m == http::verb{}) continue;
+      out.push_back({std::string(http::to_string(m)), path});
+    }
+  }
+  return out;
+}
+
+void handler::handle(request req, responder respond, stream_responder stream) const {
+  auto t = parse_target(std::string_view(req.target().data(), req.target().size()));
+  if (!t) return respond(problem(req, t.error()));
+  const route* r = match(t->segments);
+  if (r != nullptr && r->id == route_id::healthz && req.method() == http::verb::get) {
+    return respond(json_response(req, http::status::ok, R"({"status":"ok"})"));
+  }
+
+  const auto token = bearer_token(req);
+  const auto who = token.empty() ? std::nullopt : s_.keys.authenticate(token);
+  if (!who) {
+    auto res = problem(req, 401,
+                       token.empty() ? "this route needs an API key. Hint: send 'Authorization: "
+                                       "Bearer <key>'; the admin key is in DATA_DIR/admin.key."
+                                     : "the API key is not valid",
+                       {{"Authorization", token.empty() ? "missing" : "unknown key"}});
+    res.set(http::field::www_authenticate, "Bearer realm=\"fieldledger\"");
+    return respond(std::move(res));
+  }
+  dispatch(s_, o_, std::move(req), std::move(*t), r, std::move(*who), std::move(respond),
+           std::move(stream), nullptr);
 }
 
 }  // namespace fieldledger::api

@@ -1,5 +1,7 @@
 #include "commands/pipeline.hpp"
 
+#include <algorithm>
+
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -13,10 +15,17 @@ using namespace fieldledger::domain;
 
 namespace {
 
+// Commands submitted together: kept together in one group commit.
+struct group_info {
+  std::size_t size = 0;
+  bool atomic = false;
+};
+
 struct queued {
   command cmd;
   command_meta meta;
   command_callback done;
+  std::shared_ptr<const group_info> group;  // set on each command of a group, null otherwise
 };
 
 // The customer a command is decided against, or not_found for an unknown contact.
@@ -124,19 +133,31 @@ struct pipeline::impl {
 
   void run() {
     std::vector<queued> taken;
+    bool atomic = false;
     for (;;) {
       {
         std::unique_lock lock(mu);
         wake.wait(lock, [&] { return stopping || !queue.empty(); });
         if (queue.empty() && stopping) return;
-        const auto n = std::min(queue.size(), options.max_batch);
         taken.clear();
-        for (std::size_t i = 0; i < n; ++i) {
-          taken.push_back(std::move(queue.front()));
-          queue.pop_front();
+        atomic = false;
+        // Up to max_batch commands; a group is never split, and an atomic group goes alone.
+        while (!queue.empty() && taken.size() < options.max_batch) {
+          const auto group = queue.front().group;
+          const std::size_t n = group ? group->size : 1;
+          if (group && group->atomic && !taken.empty()) break;
+          if (!taken.empty() && taken.size() + n > options.max_batch) break;
+          for (std::size_t i = 0; i < n; ++i) {
+            taken.push_back(std::move(queue.front()));
+            queue.pop_front();
+          }
+          if (group && group->atomic) {
+            atomic = true;
+            break;
+          }
         }
       }
-      process(taken);
+      process(taken, atomic);
     }
   }
 
@@ -199,7 +220,7 @@ struct pipeline::impl {
     }
   }
 
-  void process(std::vector<queued>& taken) {
+  void process(std::vector<queued>& taken, bool atomic) {
     std::vector<item> items;
     items.reserve(taken.size());
     for (auto& q : taken) items.push_back(item{std::move(q)});
@@ -207,6 +228,24 @@ struct pipeline::impl {
     std::unordered_map<std::string, std::size_t> keys_in_batch;
     model.begin_batch();
     for (std::size_t i = 0; i < items.size(); ++i) decide_one(items[i], events, keys_in_batch, i);
+    if (atomic) {
+      // All or nothing: one refused command undoes the others' tentative changes.
+      const auto refused = std::ranges::find_if(
+          items, [](const item& it) { return it.answer && !it.answer->has_value(); });
+      if (refused != items.end()) {
+        model.rollback_batch();
+        const auto at = static_cast<std::size_t>(refused - items.begin());
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          if (i == at) {
+            items[i].q.done(std::move(*items[i].answer));
+          } else {
+            items[i].q.done(fail(errc::conflict, "not applied: command " + std::to_string(at) +
+                                                     " of this atomic batch was refused"));
+          }
+        }
+        return;
+      }
+    }
 
     if (events.empty()) model.end_batch();
     if (!events.empty()) {
@@ -294,6 +333,50 @@ void pipeline::stop() {
   impl_->running = false;
 }
 
+void pipeline::submit_group(std::vector<std::pair<command, command_meta>> cmds, bool atomic,
+                            group_callback done) {
+  struct collected {
+    std::mutex mu;
+    std::vector<std::optional<result<command_outcome>>> answers;
+    std::size_t left = 0;
+    group_callback done;
+  };
+  if (cmds.empty()) return done({});
+  auto state = std::make_shared<collected>();
+  state->answers.resize(cmds.size());
+  state->left = cmds.size();
+  state->done = std::move(done);
+  const auto answer = [state](std::size_t i, result<command_outcome> r) {
+    std::unique_lock lock(state->mu);
+    state->answers[i] = std::move(r);
+    if (--state->left > 0) return;
+    std::vector<result<command_outcome>> all;
+    all.reserve(state->answers.size());
+    for (auto& a : state->answers) all.push_back(std::move(*a));
+    lock.unlock();
+    state->done(std::move(all));
+  };
+  const auto group = std::make_shared<group_info>(group_info{cmds.size(), atomic});
+  {
+    std::unique_lock lock(impl_->mu);
+    const bool closed = !impl_->running || impl_->stopping;
+    if (closed || impl_->queue.size() + cmds.size() > impl_->options.max_queue) {
+      lock.unlock();
+      const auto why = closed ? fail(errc::unavailable, "the server is shutting down or not ready")
+                              : fail(errc::unavailable,
+                                     "too many commands in flight. Hint: retry after a moment.");
+      for (std::size_t i = 0; i < cmds.size(); ++i) answer(i, why);
+      return;
+    }
+    for (std::size_t i = 0; i < cmds.size(); ++i) {
+      impl_->queue.push_back(queued{std::move(cmds[i].first), std::move(cmds[i].second),
+                                    [answer, i](result<command_outcome> r) { answer(i, std::move(r)); },
+                                    group});
+    }
+  }
+  impl_->wake.notify_one();
+}
+
 void pipeline::submit(command cmd, command_meta meta, command_callback done) {
   {
     std::unique_lock lock(impl_->mu);
@@ -307,7 +390,7 @@ void pipeline::submit(command cmd, command_meta meta, command_callback done) {
       done(fail(errc::unavailable, "too many commands in flight. Hint: retry after a moment."));
       return;
     }
-    impl_->queue.push_back(queued{std::move(cmd), std::move(meta), std::move(done)});
+    impl_->queue.push_back(queued{std::move(cmd), std::move(meta), std::move(done), nullptr});
   }
   impl_->wake.notify_one();
 }

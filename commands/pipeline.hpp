@@ -11,6 +11,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "commands/outcome.hpp"
 #include "commands/write_model.hpp"
@@ -26,6 +28,7 @@ struct command_meta {
 };
 
 using command_callback = std::function<void(domain::result<command_outcome>)>;
+using group_callback = std::function<void(std::vector<domain::result<command_outcome>>)>;
 
 struct pipeline_options {
   std::size_t max_batch = 1024;   // commands per group commit
@@ -48,6 +51,13 @@ class pipeline {
   // Queues a command; done is called exactly once, on the writer thread (or on the caller's
   // when the queue is full or the pipeline is stopped). Thread-safe.
   void submit(domain::command cmd, command_meta meta, command_callback done);
+
+  // Queues commands that go into the same group commit (a group larger than max_batch gets a
+  // commit of its own); done gets one answer per command, in order, once all are answered.
+  // atomic: all or nothing; when one is refused, none takes effect (the refused one gets its
+  // error, the others a conflict naming it). Thread-safe.
+  void submit_group(std::vector<std::pair<domain::command, command_meta>> cmds, bool atomic,
+                    group_callback done);
 
  private:
   struct impl;
