@@ -30,10 +30,8 @@ response json_response(const request& req, http::status status, std::string body
 // A stored document, with its version as ETag.
 response document_response(const request& req, std::string doc) {
   auto res = json_response(req, http::status::ok, std::move(doc));
-  if (auto v = json::parse(res.body()); v) {
-    if (const value* version = v->find("version"); version != nullptr && version->is_int()) {
-      res.set(http::field::etag, etag(version->as_int()));
-    }
+  if (const auto version = json::top_level_int(res.body(), "version")) {
+    res.set(http::field::etag, etag(*version));
   }
   return res;
 }

@@ -216,8 +216,10 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     handler_.handle(
         parser_->release(),
         [self](response res) {
-          net::post(self->lowest().get_executor(),
-                    [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+          // Inline when the answer comes on the session's own strand (a query answered at
+          // once); posted to it from other threads (the command pipeline, the runner).
+          net::dispatch(self->lowest().get_executor(),
+                        [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
         },
         [self](response head, live_body body) {
           net::post(self->lowest().get_executor(),

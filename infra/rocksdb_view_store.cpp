@@ -1,6 +1,9 @@
 #include "infra/rocksdb_view_store.hpp"
 
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include "infra/rocksdb_status.hpp"
@@ -13,6 +16,10 @@ struct rocksdb_view_store::impl {
   std::unique_ptr<rocksdb::DB> db;
 };
 
+namespace {
+constexpr std::size_t k_block_cache_bytes = 256 << 20;  // bounds the views' read cache
+}  // namespace
+
 rocksdb_view_store::rocksdb_view_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 rocksdb_view_store::~rocksdb_view_store() = default;
 
@@ -20,6 +27,14 @@ result<std::unique_ptr<rocksdb_view_store>> rocksdb_view_store::open(const std::
   rocksdb::Options options;
   options.create_if_missing = true;
   options.IncreaseParallelism(2);
+  // Queries are mostly point reads: bloom filters spare a read per SST file that lacks the key,
+  // and a block cache of bounded size keeps hot blocks (and index and filter blocks) in memory.
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_cache = rocksdb::NewLRUCache(k_block_cache_bytes);
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
   const auto s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return from_rocksdb(s, "open the views at " + dir);

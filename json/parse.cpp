@@ -66,12 +66,12 @@ class reader {
         od::number_type nt;
         check(v.get_number_type().get(nt), v);
         if (nt == od::number_type::signed_integer) {
-          std::int64_t i;
+          std::int64_t i = 0;
           check(v.get_int64().get(i), v);
           return value(i);
         }
         if (nt == od::number_type::unsigned_integer) fail_at(v, "integer out of range");
-        double d;
+        double d = 0;
         check(v.get_double().get(d), v);
         return value(d);
       }
@@ -114,7 +114,8 @@ domain::result<value> parse(std::string_view text, const parse_limits& limits) {
   if (text.empty())
     return domain::fail(errc::malformed, "the body is empty; a JSON document is required");
   simdjson::padded_string padded(text);
-  od::parser parser;
+  // One parser per thread: its buffers are kept from one document to the next.
+  thread_local od::parser parser;
   od::document doc;
   if (auto ec = parser.iterate(padded).get(doc); ec != simdjson::SUCCESS) {
     return domain::fail(errc::malformed,
@@ -151,6 +152,18 @@ domain::result<value> parse(std::string_view text, const parse_limits& limits) {
   } catch (const parse_error& e) {
     return domain::fail(errc::malformed, "malformed JSON: " + e.why);
   }
+}
+
+std::optional<std::int64_t> top_level_int(std::string_view doc, std::string_view key) {
+  thread_local od::parser parser;
+  simdjson::padded_string padded(doc);
+  od::document d;
+  if (parser.iterate(padded).get(d) != simdjson::SUCCESS) return std::nullopt;
+  od::object o;
+  if (d.get_object().get(o) != simdjson::SUCCESS) return std::nullopt;
+  std::int64_t n = 0;
+  if (o.find_field_unordered(key).get_int64().get(n) != simdjson::SUCCESS) return std::nullopt;
+  return n;
 }
 
 }  // namespace fieldledger::json

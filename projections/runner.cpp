@@ -131,13 +131,29 @@ runner::~runner() { stop(); }
 
 result<void> runner::catch_up() {
   if (auto ok = impl_->load(); !ok) return ok;
-  for (std::uint32_t p = 0; p < impl_->log.partition_count(); ++p) {
+  const auto n = impl_->log.partition_count();
+  const auto one = [this](std::uint32_t p) -> result<void> {
     while (impl_->applied_next[p].load() < impl_->log.end_offset(partition_id{p}).get()) {
       if (impl_->stopping) return fail(errc::unavailable, "the rebuild was stopped");
       auto n = impl_->step(p);
       if (!n) return std::unexpected(n.error());
       if (*n == 0) break;
     }
+    return {};
+  };
+  // Partitions are independent: as many at once as there are cores.
+  const auto workers = std::min<std::uint32_t>(n, std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<result<void>> outcomes(n);
+  std::atomic<std::uint32_t> next{0};
+  const auto work = [&] {
+    for (std::uint32_t p; (p = next++) < n;) outcomes[p] = one(p);
+  };
+  std::vector<std::thread> threads;
+  for (std::uint32_t w = 1; w < workers; ++w) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  for (auto& o : outcomes) {
+    if (!o) return o;
   }
   return {};
 }
