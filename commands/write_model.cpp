@@ -133,12 +133,41 @@ void write_model::rollback_batch() {
       idx->erase(key);
     }
   }
-  for (auto& [id, saved] : journal_.customers) {
-    if (saved) {
-      customers_.insert_or_assign(id, std::move(*saved));
-    } else {
-      customers_.erase(id);
+  for (auto it = journal_.entries.rbegin(); it != journal_.entries.rend(); ++it) {
+    auto c = customers_.find(it->customer);
+    if (c == customers_.end()) continue;
+    auto& st = c->second.state;
+    if (it->kind == 'c') {
+      if (it->contact) {
+        st.contacts.insert_or_assign(it->id, std::move(*it->contact));
+      } else {
+        st.contacts.erase(it->id);
+      }
+      continue;
     }
+    auto& m = it->kind == 's' ? st.sites : it->kind == 'a' ? st.assets : st.parts;
+    if (it->owned) {
+      m.insert_or_assign(it->id, std::move(*it->owned));
+    } else {
+      m.erase(it->id);
+    }
+  }
+  for (auto& [id, saved] : journal_.customers) {
+    if (!saved) {
+      customers_.erase(id);
+      continue;
+    }
+    auto& entry = customers_[id];
+    auto& st = entry.state;
+    st.id = saved->id;
+    st.version = saved->version;
+    st.number = std::move(saved->number);
+    st.status = std::move(saved->status);
+    st.fields = std::move(saved->fields);
+    st.primary_contact = std::move(saved->primary_contact);
+    st.created = std::move(saved->created);
+    st.modified = std::move(saved->modified);
+    entry.last = saved->last;
   }
   for (auto& [code, saved] : journal_.products) {
     if (saved) {
@@ -155,6 +184,40 @@ void write_model::rollback_batch() {
 
 void write_model::end_batch() { journal_ = journal{}; }
 
+void write_model::journal_touch(const event& e) {
+  const std::string& cid = e.customer.get();
+  const auto it = customers_.find(cid);
+  auto [first, fresh] = journal_.customers.try_emplace(cid);
+  if (fresh && it != customers_.end()) {
+    const auto& st = it->second.state;
+    first->second = customer_scalars{st.id,     st.version, st.number,   st.status,
+                                     st.fields, st.primary_contact, st.created, st.modified,
+                                     it->second.last};
+  }
+  if (!first->second) return;  // new in this batch: a rollback erases it whole
+  const auto& t = e.type;
+  const char kind = t.starts_with("contact.")      ? 'c'
+                    : t.starts_with("site.")       ? 's'
+                    : t.starts_with("asset.")      ? 'a'
+                    : t.starts_with("asset-part.") ? 'p'
+                                                   : 0;
+  if (kind == 0) return;  // customer.* events change only what customer_scalars holds
+  std::string seen = cid;
+  seen += '\n';
+  seen += kind;
+  seen += e.entity_id;
+  if (!journal_.entries_seen.try_emplace(std::move(seen), true).second) return;
+  entry_undo undo{cid, kind, e.entity_id, std::nullopt, std::nullopt};
+  const auto& st = it->second.state;
+  if (kind == 'c') {
+    if (auto c = st.contacts.find(e.entity_id); c != st.contacts.end()) undo.contact = c->second;
+  } else {
+    const auto& m = kind == 's' ? st.sites : kind == 'a' ? st.assets : st.parts;
+    if (auto o = m.find(e.entity_id); o != m.end()) undo.owned = o->second;
+  }
+  journal_.entries.push_back(std::move(undo));
+}
+
 void write_model::evolve(const event& e) {
   if (e.type.starts_with("product.")) {
     if (journal_.active && !journal_.products.contains(e.entity_id)) {
@@ -166,12 +229,7 @@ void write_model::evolve(const event& e) {
     domain::evolve_product(products_[e.entity_id], e);
     return;
   }
-  if (journal_.active && !journal_.customers.contains(e.customer.get())) {
-    auto it = customers_.find(e.customer.get());
-    journal_.customers.emplace(e.customer.get(), it == customers_.end()
-                                                     ? std::nullopt
-                                                     : std::optional<customer_entry>(it->second));
-  }
+  if (journal_.active) journal_touch(e);
   auto& entry = customers_[e.customer.get()];
   if (entry.state.id.get().empty()) entry.state.id = e.customer;
   const std::string old_external(entry.state.fields.string_at("external_id"));

@@ -71,9 +71,33 @@ class write_model final : public domain::decide_env {
   // Sets (or, with nullopt, erases) index[key], journaling the old value during a batch.
   void set_index(index& idx, const std::string& key, std::optional<std::string> v);
 
+  // What a customer was at its first touch in a batch, apart from its contacts, sites, assets
+  // and parts (those are journaled entry by entry, so a batch never copies a whole customer).
+  struct customer_scalars {
+    domain::customer_id id;
+    domain::entity_version version{0};
+    std::string number, status;
+    domain::value fields;
+    std::string primary_contact;
+    domain::audit_stamp created, modified;
+    std::optional<domain::log_position> last;
+  };
+  // One contact, site, asset or part as it was at its first touch in a batch.
+  struct entry_undo {
+    std::string customer;
+    char kind = 0;  // 'c'ontact, 's'ite, 'a'sset, 'p'art
+    std::string id;
+    std::optional<domain::contact_state> contact;
+    std::optional<domain::owned_state> owned;
+  };
+  void journal_touch(const domain::event& e);
+
   struct journal {
     bool active = false;
-    std::unordered_map<std::string, std::optional<customer_entry>> customers;  // first touch
+    // First touch of each customer; nullopt: it did not exist (a rollback erases it whole).
+    std::unordered_map<std::string, std::optional<customer_scalars>> customers;
+    std::vector<entry_undo> entries;
+    std::unordered_map<std::string, bool> entries_seen;  // customer + kind + id
     std::unordered_map<std::string, std::optional<domain::owned_state>> products;
     std::vector<std::tuple<index*, std::string, std::optional<std::string>>> index_ops;
     std::int64_t last_number = 0, reserved_number = 0;

@@ -228,6 +228,62 @@ TEST_F(PipelineTest, AFailedAppendRollsBackEveryTentativeChangeWithoutReadingThe
   EXPECT_EQ(model_.serial_owner("SN-9"), retry->entity_id);
 }
 
+// An atomic group touching every kind of entry of a customer, refused at its last command:
+// the rollback (entry by entry, never a copy of the whole customer) restores it exactly, and a
+// customer registered in the group is gone again.
+TEST_F(PipelineTest, ARefusedAtomicGroupRestoresEveryEntryItTouched) {
+  const auto customer = register_acme("BILL-8");
+  const customer_id cid{customer};
+  const auto david = add(customer, "David");
+  const auto erin = add(customer, "Erin");
+  auto north = run(add_site{cid, value(object{{"name", value("North")}})});
+  auto south = run(add_site{cid, value(object{{"name", value("South")}})});
+  ASSERT_TRUE(north && south);
+  auto pump = run(register_asset{cid, value(object{{"site_id", value(north->entity_id)},
+                                                   {"serial_no", value("SN-P")}})});
+  ASSERT_TRUE(pump);
+  auto fan = run(add_part{asset_id{pump->entity_id}, value(object{{"name", value("Fan")}})});
+  ASSERT_TRUE(fan);
+  const auto before = model_.customer(cid);
+  const auto size = log_size();
+
+  std::vector<std::pair<command, command_meta>> group;
+  const command_meta meta{"tester", "", ""};
+  group.emplace_back(change_customer{cid, value(object{{"phone1", value("555-0100")}}), std::nullopt}, meta);
+  group.emplace_back(add_contact{cid, value(object{{"name", value("Fay")}})}, meta);
+  group.emplace_back(change_contact{contact_id{david}, value(object{{"title", value("Boss")}}), std::nullopt}, meta);
+  group.emplace_back(make_primary_contact{contact_id{erin}, std::nullopt}, meta);
+  group.emplace_back(remove_contact{contact_id{david}, std::nullopt}, meta);
+  group.emplace_back(change_site{site_id{south->entity_id}, value(object{{"name", value("Far South")}}), std::nullopt}, meta);
+  group.emplace_back(move_asset{asset_id{pump->entity_id}, site_id{south->entity_id}, std::nullopt}, meta);
+  group.emplace_back(add_part{asset_id{pump->entity_id}, value(object{{"name", value("Belt")}})}, meta);
+  group.emplace_back(change_part{part_id{fan->entity_id}, value(object{{"part_number", value("F-9")}}), std::nullopt}, meta);
+  group.emplace_back(register_customer{value(object{{"name", value("Newco")}, {"external_id", value("NEW-1")}})}, meta);
+  group.emplace_back(register_asset{cid, value(object{{"site_id", value(north->entity_id)},
+                                                      {"serial_no", value("SN-P")}})}, meta);  // taken
+  std::promise<std::vector<result<command_outcome>>> p;
+  auto f = p.get_future();
+  pipeline_.submit_group(std::move(group), true,
+                         [&p](std::vector<result<command_outcome>> r) { p.set_value(std::move(r)); });
+  const auto answers = f.get();
+  ASSERT_EQ(answers.size(), 11u);
+  for (std::size_t i = 0; i + 1 < answers.size(); ++i) {
+    ASSERT_FALSE(answers[i]);
+    EXPECT_EQ(answers[i].error().code, errc::conflict) << i;
+  }
+  ASSERT_FALSE(answers.back());
+  EXPECT_EQ(answers.back().error().code, errc::conflict);
+  EXPECT_EQ(model_.customer(cid), before) << "every touched entry restored";
+  EXPECT_EQ(log_size(), size);
+  EXPECT_FALSE(model_.external_id_owner("NEW-1").has_value()) << "the new customer is gone";
+  EXPECT_EQ(model_.serial_owner("SN-P"), pump->entity_id);
+
+  // The same changes, not refused, all land.
+  auto again = run(change_part{part_id{fan->entity_id}, value(object{{"part_number", value("F-9")}}), std::nullopt});
+  ASSERT_TRUE(again) << again.error().detail;
+  EXPECT_EQ(model_.customer(cid).parts.at(fan->entity_id).fields.string_at("part_number"), "F-9");
+}
+
 TEST_F(PipelineTest, UnchangedPatchAppendsNothingAndAnswersCurrentVersion) {
   const auto customer = register_acme();
   const auto size = log_size();
