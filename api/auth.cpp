@@ -22,8 +22,8 @@ using namespace fieldledger::domain;
 namespace {
 
 constexpr std::size_t k_min_key_length = 16;
-constexpr std::size_t k_id_length = 12;                   // hex digits
-constexpr std::size_t k_secret_length = 43;               // base64url of 32 bytes
+constexpr std::size_t k_id_length = 12;      // hex digits
+constexpr std::size_t k_secret_length = 43;  // base64url of 32 bytes
 constexpr std::size_t k_key_length = 4 + k_id_length + 1 + k_secret_length;  // flk_<id>_<secret>
 
 std::string trim(std::string s) {
@@ -58,14 +58,15 @@ std::string generate_admin_key() {
 
 bool valid_name(std::string_view name) {
   return !name.empty() && name.size() <= 64 && std::ranges::all_of(name, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
 bool is_hex_id(std::string_view id) {
-  return id.size() == k_id_length &&
-         std::ranges::all_of(id, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return id.size() == k_id_length && std::ranges::all_of(id, [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 // Writes text to path durably: aside, fsynced, renamed over, directory fsynced.
@@ -91,20 +92,28 @@ result<void> write_file(const std::string& dir, const std::string& path, const s
 bool allows(std::string_view role, permission p) {
   if (role == "admin") return true;
   switch (p) {
-    case permission::read: return role == "reader" || role == "writer" || role == "auditor";
-    case permission::write: return role == "writer";
-    case permission::audit: return role == "auditor";
-    case permission::admin: return false;
+    case permission::read:
+      return role == "reader" || role == "writer" || role == "auditor";
+    case permission::write:
+      return role == "writer";
+    case permission::audit:
+      return role == "auditor";
+    case permission::admin:
+      return false;
   }
   return false;
 }
 
 std::string roles_allowed(permission p) {
   switch (p) {
-    case permission::read: return "reader, writer, auditor or admin";
-    case permission::write: return "writer or admin";
-    case permission::audit: return "auditor or admin";
-    case permission::admin: return "admin";
+    case permission::read:
+      return "reader, writer, auditor or admin";
+    case permission::write:
+      return "writer or admin";
+    case permission::audit:
+      return "auditor or admin";
+    case permission::admin:
+      return "admin";
   }
   return "admin";
 }
@@ -187,7 +196,8 @@ result<void> auth::load_locked() const {
         std::ranges::find(k_roles, f[2]) == k_roles.end() ||
         !from_hex(f[3], s.salt.data(), s.salt.size()) ||
         !from_hex(f[4], s.hash.data(), s.hash.size())) {
-      return fail(errc::internal, path + " line " + std::to_string(line_no) + " is not a key record");
+      return fail(errc::internal,
+                  path + " line " + std::to_string(line_no) + " is not a key record");
     }
     s.record = {f[0], f[1], f[2], f[5], f[6] == "-" ? "" : f[6]};
     keys.push_back(std::move(s));

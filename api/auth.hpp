@@ -41,7 +41,7 @@ struct principal {
 };
 
 struct key_record {
-  std::string id;          // 12 hex digits, also the start of the key
+  std::string id;  // 12 hex digits, also the start of the key
   std::string name;
   std::string role;
   std::string created_at;  // RFC 3339 UTC

@@ -1,8 +1,8 @@
 #include "api/handler.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <array>
+#include <charconv>
 #include <memory>
 
 #include "api/problem.hpp"
@@ -67,11 +67,39 @@ response outcome_response(unsigned version, bool keep_alive, const command_outco
 // ---- routes ----------------------------------------------------------------------------------
 
 enum class route_id {
-  healthz, readyz, customers, customer, customer_deactivate, customer_reactivate,
-  customer_contacts, customer_primary_contact, contacts, contact, contact_make_primary,
-  customer_sites, site, site_assets, customer_assets, assets, asset, asset_move, asset_parts,
-  part, customer_children, products, product, customer_history, contact_history, site_history,
-  asset_history, events, admin_projections, admin_rebuild, admin_keys, admin_key, batch,
+  healthz,
+  readyz,
+  customers,
+  customer,
+  customer_deactivate,
+  customer_reactivate,
+  customer_contacts,
+  customer_primary_contact,
+  contacts,
+  contact,
+  contact_make_primary,
+  customer_sites,
+  site,
+  site_assets,
+  customer_assets,
+  assets,
+  asset,
+  asset_move,
+  asset_parts,
+  part,
+  customer_children,
+  products,
+  product,
+  customer_history,
+  contact_history,
+  site_history,
+  asset_history,
+  events,
+  admin_projections,
+  admin_rebuild,
+  admin_keys,
+  admin_key,
+  batch,
 };
 
 struct route {
@@ -85,28 +113,40 @@ const route k_routes[] = {
     {route_id::healthz, {"healthz"}, {http::verb::get}},
     {route_id::readyz, {"readyz"}, {http::verb::get}},
     {route_id::customers, {"v1", "customers"}, {http::verb::get, http::verb::post}},
-    {route_id::customer, {"v1", "customers", "*"},
+    {route_id::customer,
+     {"v1", "customers", "*"},
      {http::verb::get, http::verb::patch, http::verb::delete_}},
     {route_id::customer_deactivate, {"v1", "customers", "*", "deactivate"}, {http::verb::post}},
     {route_id::customer_reactivate, {"v1", "customers", "*", "reactivate"}, {http::verb::post}},
-    {route_id::customer_contacts, {"v1", "customers", "*", "contacts"},
+    {route_id::customer_contacts,
+     {"v1", "customers", "*", "contacts"},
      {http::verb::get, http::verb::post}},
-    {route_id::customer_primary_contact, {"v1", "customers", "*", "primary-contact"},
+    {route_id::customer_primary_contact,
+     {"v1", "customers", "*", "primary-contact"},
      {http::verb::get}},
     {route_id::contacts, {"v1", "contacts"}, {http::verb::get}},
-    {route_id::contact, {"v1", "contacts", "*"},
+    {route_id::contact,
+     {"v1", "contacts", "*"},
      {http::verb::get, http::verb::patch, http::verb::delete_}},
     {route_id::contact_make_primary, {"v1", "contacts", "*", "make-primary"}, {http::verb::post}},
-    {route_id::customer_sites, {"v1", "customers", "*", "sites"}, {http::verb::get, http::verb::post}},
-    {route_id::site, {"v1", "sites", "*"}, {http::verb::get, http::verb::patch, http::verb::delete_}},
+    {route_id::customer_sites,
+     {"v1", "customers", "*", "sites"},
+     {http::verb::get, http::verb::post}},
+    {route_id::site,
+     {"v1", "sites", "*"},
+     {http::verb::get, http::verb::patch, http::verb::delete_}},
     {route_id::site_assets, {"v1", "sites", "*", "assets"}, {http::verb::get}},
-    {route_id::customer_assets, {"v1", "customers", "*", "assets"},
+    {route_id::customer_assets,
+     {"v1", "customers", "*", "assets"},
      {http::verb::get, http::verb::post}},
     {route_id::assets, {"v1", "assets"}, {http::verb::get}},
-    {route_id::asset, {"v1", "assets", "*"}, {http::verb::get, http::verb::patch, http::verb::delete_}},
+    {route_id::asset,
+     {"v1", "assets", "*"},
+     {http::verb::get, http::verb::patch, http::verb::delete_}},
     {route_id::asset_move, {"v1", "assets", "*", "move"}, {http::verb::post}},
     {route_id::asset_parts, {"v1", "assets", "*", "parts"}, {http::verb::get, http::verb::post}},
-    {route_id::part, {"v1", "asset-parts", "*"},
+    {route_id::part,
+     {"v1", "asset-parts", "*"},
      {http::verb::get, http::verb::patch, http::verb::delete_}},
     {route_id::customer_children, {"v1", "customers", "*", "children"}, {http::verb::get}},
     {route_id::products, {"v1", "products"}, {http::verb::get, http::verb::post}},
@@ -156,25 +196,8 @@ bool media_type_is(std::string_view header, std::string_view type) {
                     [](char a, char b) { return std::tolower(a) == std::tolower(b); });
 }
 
-// True when Accept (absent = anything) admits JSON answers.
-bool accepts_json(const request& req) {
-  const auto it = req.find(http::field::accept);
-  if (it == req.end()) return true;
-  std::string_view accept(it->value().data(), it->value().size());
-  while (!accept.empty()) {
-    const auto comma = accept.find(',');
-    auto item = accept.substr(0, comma);
-    accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    for (auto t : {"*/*", "application/*", "application/json", "application/problem+json"}) {
-      if (media_type_is(item, t)) return true;
-    }
-  }
-  return false;
-}
-
-// True when Accept names text/event-stream (a live event stream).
-bool wants_event_stream(const request& req) {
+// True when some media range of Accept is one of types.
+bool accept_names(const request& req, std::initializer_list<std::string_view> types) {
   const auto it = req.find(http::field::accept);
   if (it == req.end()) return false;
   std::string_view accept(it->value().data(), it->value().size());
@@ -183,10 +206,22 @@ bool wants_event_stream(const request& req) {
     auto item = accept.substr(0, comma);
     accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    if (media_type_is(item, "text/event-stream")) return true;
+    for (auto t : types) {
+      if (media_type_is(item, t)) return true;
+    }
   }
   return false;
 }
+
+// True when Accept (absent = anything) admits JSON answers.
+bool accepts_json(const request& req) {
+  return req.find(http::field::accept) == req.end() ||
+         accept_names(req,
+                      {"*/*", "application/*", "application/json", "application/problem+json"});
+}
+
+// True when Accept names text/event-stream (a live event stream).
+bool wants_event_stream(const request& req) { return accept_names(req, {"text/event-stream"}); }
 
 // What a request needs its key's role to allow.
 permission needed(route_id id, http::verb method, const target& t) {
@@ -261,8 +296,10 @@ struct exchange {
     if (const auto it = t.query.find("as_of"); it != t.query.end()) {
       const auto when = projections::normalize_time(it->second);
       if (!when) {
-        return fail_with(error{errc::invalid, "as_of is not an RFC 3339 UTC time",
-                               {{"as_of", "e.g. 2026-03-01T00:00:00Z"}}, {}});
+        return fail_with(error{errc::invalid,
+                               "as_of is not an RFC 3339 UTC time",
+                               {{"as_of", "e.g. 2026-03-01T00:00:00Z"}},
+                               {}});
       }
       // Replayed from the customer's events, found through the history view once it has
       // applied the request's X-Min-Position (if any).
@@ -281,8 +318,10 @@ struct exchange {
     if (positions->empty()) return respond(run(req, s.queries));
     for (const auto& p : *positions) {
       if (p.partition.get() >= s.runner.applied().size()) {
-        return fail_with(error{errc::malformed, "the position names no partition of this log",
-                               {{"X-Min-Position", "unknown partition"}}, {}});
+        return fail_with(error{errc::malformed,
+                               "the position names no partition of this log",
+                               {{"X-Min-Position", "unknown partition"}},
+                               {}});
       }
     }
     const projections::queries& live = s.queries;
@@ -299,20 +338,19 @@ struct exchange {
     if (positions.empty()) return respond(run(*req));
     const auto next = positions.back();
     positions.pop_back();
-    runner.when_applied(next, deadline,
-                        [&runner, req, respond, positions = std::move(positions), deadline,
-                         run = std::move(run)](bool applied) mutable {
-                          if (!applied) {
-                            return respond(problem(
-                                *req, error{errc::unavailable,
-                                            "the views have not applied the requested position "
-                                            "yet. Hint: retry after Retry-After seconds.",
-                                            {},
-                                            {}}));
-                          }
-                          wait_then(runner, req, respond, std::move(positions), deadline,
-                                    std::move(run));
-                        });
+    runner.when_applied(
+        next, deadline,
+        [&runner, req, respond, positions = std::move(positions), deadline,
+         run = std::move(run)](bool applied) mutable {
+          if (!applied) {
+            return respond(problem(*req, error{errc::unavailable,
+                                               "the views have not applied the requested position "
+                                               "yet. Hint: retry after Retry-After seconds.",
+                                               {},
+                                               {}}));
+          }
+          wait_then(runner, req, respond, std::move(positions), deadline, std::move(run));
+        });
   }
 
   void command(command cmd) {
@@ -347,7 +385,7 @@ void customers(exchange& x) {
     return x.command(register_customer{std::move(*body)});
   }
   if (!check(x, check_params(x.t, {"q", "city", "industry", "type", "zone", "status", "equipment",
-                                    "limit", "cursor", "min_position"})))
+                                   "limit", "cursor", "min_position"})))
     return;
   projections::customer_filter f;
   const auto get = [&](std::string_view k) {
@@ -364,13 +402,15 @@ void customers(exchange& x) {
   f.cursor = get("cursor");
   if (!f.status.empty() && f.status != k_status_active && f.status != k_status_inactive &&
       f.status != k_status_archived) {
-    return x.fail_with(error{errc::invalid, "unknown status filter",
-                             {{"status", "one of active, inactive, archived"}}, {}});
+    return x.fail_with(error{errc::invalid,
+                             "unknown status filter",
+                             {{"status", "one of active, inactive, archived"}},
+                             {}});
   }
   auto limit = page_limit(x.t);
   if (!check(x, limit)) return;
   f.limit = *limit;
-    x.query([f](const request& req, const projections::queries& q) {
+  x.query([f](const request& req, const projections::queries& q) {
     auto p = q.customers(f);
     return p ? page_response(req, *p) : problem(req, p.error());
   });
@@ -384,7 +424,9 @@ void customer(exchange& x, const std::string& id) {
     return x.query([cid](const request& req, const projections::queries& q) {
       auto doc = q.customer(cid);
       if (!doc) return problem(req, doc.error());
-      if (!*doc) return problem(req, error{errc::not_found, "no customer with id \"" + cid.get() + "\"", {}, {}});
+      if (!*doc)
+        return problem(req,
+                       error{errc::not_found, "no customer with id \"" + cid.get() + "\"", {}, {}});
       return document_response(req, std::move(**doc));
     });
   }
@@ -420,7 +462,7 @@ void customer_contacts(exchange& x, const std::string& id) {
   if (!check(x, limit)) return;
   const auto it = x.t.query.find("cursor");
   std::string cursor = it == x.t.query.end() ? std::string{} : it->second;
-    x.query([cid, n = *limit, cursor](const request& req, const projections::queries& q) {
+  x.query([cid, n = *limit, cursor](const request& req, const projections::queries& q) {
     auto p = q.contacts_of(cid, n, cursor);
     return p ? page_response(req, *p) : problem(req, p.error());
   });
@@ -428,7 +470,7 @@ void customer_contacts(exchange& x, const std::string& id) {
 
 void primary_contact(exchange& x, const std::string& id) {
   if (!check(x, check_params(x.t, {"min_position"}))) return;
-    x.query([cid = customer_id{id}](const request& req, const projections::queries& q) {
+  x.query([cid = customer_id{id}](const request& req, const projections::queries& q) {
     auto doc = q.primary_contact(cid);
     return doc ? document_response(req, std::move(*doc)) : problem(req, doc.error());
   });
@@ -451,12 +493,13 @@ void contacts(exchange& x) {
   if (!f.role.empty() && std::ranges::find(k_contact_roles, f.role) == std::end(k_contact_roles)) {
     std::string list;
     for (auto r : k_contact_roles) list += (list.empty() ? "" : ", ") + std::string(r);
-    return x.fail_with(error{errc::invalid, "unknown role filter", {{"role", "one of " + list}}, {}});
+    return x.fail_with(
+        error{errc::invalid, "unknown role filter", {{"role", "one of " + list}}, {}});
   }
   auto limit = page_limit(x.t);
   if (!check(x, limit)) return;
   f.limit = *limit;
-    x.query([f](const request& req, const projections::queries& q) {
+  x.query([f](const request& req, const projections::queries& q) {
     auto p = q.contacts(f);
     return p ? page_response(req, *p) : problem(req, p.error());
   });
@@ -470,7 +513,9 @@ void contact(exchange& x, const std::string& id) {
     return x.query([cid](const request& req, const projections::queries& q) {
       auto doc = q.contact(cid);
       if (!doc) return problem(req, doc.error());
-      if (!*doc) return problem(req, error{errc::not_found, "no contact with id \"" + cid.get() + "\"", {}, {}});
+      if (!*doc)
+        return problem(req,
+                       error{errc::not_found, "no contact with id \"" + cid.get() + "\"", {}, {}});
       return document_response(req, std::move(**doc));
     });
   }
@@ -509,7 +554,8 @@ void get_document(exchange& x, Id id, std::string what, Lookup lookup) {
     auto doc = lookup(q, id);
     if (!doc) return problem(req, doc.error());
     if (!*doc) {
-      return problem(req, error{errc::not_found, "no " + what + " with id \"" + id.get() + "\"", {}, {}});
+      return problem(
+          req, error{errc::not_found, "no " + what + " with id \"" + id.get() + "\"", {}, {}});
     }
     return document_response(req, std::move(**doc));
   });
@@ -525,8 +571,10 @@ void get_page(exchange& x, std::initializer_list<std::string_view> extra, List l
     if (std::ranges::find(allowed, name) == allowed.end()) {
       std::string names;
       for (auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
-      return x.fail_with(error{errc::malformed, "unknown query parameter \"" + name + "\"",
-                               {{name, "unknown parameter; this route takes: " + names}}, {}});
+      return x.fail_with(error{errc::malformed,
+                               "unknown query parameter \"" + name + "\"",
+                               {{name, "unknown parameter; this route takes: " + names}},
+                               {}});
     }
   }
   auto limit = page_limit(x.t);
@@ -553,7 +601,9 @@ void customer_sites(exchange& x, const std::string& id) {
     return body_command(x, [&](value body) { return add_site{cid, std::move(body)}; });
   }
   x.as_of_entity = id;
-    get_page(x, {}, [cid](const projections::queries& q, std::size_t n, const std::string& c) { return q.sites_of(cid, n, c); });
+  get_page(x, {}, [cid](const projections::queries& q, std::size_t n, const std::string& c) {
+    return q.sites_of(cid, n, c);
+  });
 }
 
 std::optional<projections::asset_filter> asset_filter_of(const exchange& x) {
@@ -566,9 +616,10 @@ std::optional<projections::asset_filter> asset_filter_of(const exchange& x) {
 
 void site(exchange& x, const std::string& id) {
   const site_id sid{id};
-    if (x.req.method() == http::verb::get) {
+  if (x.req.method() == http::verb::get) {
     x.as_of_entity = id;
-    return get_document(x, sid, "site", [](const projections::queries& q, const site_id& i) { return q.site(i); });
+    return get_document(x, sid, "site",
+                        [](const projections::queries& q, const site_id& i) { return q.site(i); });
   }
   if (!check(x, check_params(x.t, {}))) return;
   auto match = if_match(x.req);
@@ -580,14 +631,15 @@ void site(exchange& x, const std::string& id) {
 }
 
 void site_assets(exchange& x, const std::string& id) {
-    auto f = *asset_filter_of(x);
-  get_page(x, {"product_class", "brand", "status"},
-           [sid = site_id{id}, f](const projections::queries& q, std::size_t n, const std::string& c) {
-             auto g = f;
-             g.limit = n;
-             g.cursor = c;
-             return q.assets_of_site(sid, g);
-           });
+  auto f = *asset_filter_of(x);
+  get_page(
+      x, {"product_class", "brand", "status"},
+      [sid = site_id{id}, f](const projections::queries& q, std::size_t n, const std::string& c) {
+        auto g = f;
+        g.limit = n;
+        g.cursor = c;
+        return q.assets_of_site(sid, g);
+      });
 }
 
 void customer_assets(exchange& x, const std::string& id) {
@@ -596,7 +648,7 @@ void customer_assets(exchange& x, const std::string& id) {
     return body_command(x, [&](value body) { return register_asset{cid, std::move(body)}; });
   }
   x.as_of_entity = id;
-    auto f = *asset_filter_of(x);
+  auto f = *asset_filter_of(x);
   get_page(x, {"product_class", "brand", "status"},
            [cid, f](const projections::queries& q, std::size_t n, const std::string& c) {
              auto g = f;
@@ -610,11 +662,12 @@ void assets(exchange& x) {
   if (!check(x, check_params(x.t, {"serial", "min_position"}))) return;
   const auto serial = param(x, "serial");
   if (serial.empty()) {
-    return x.fail_with(error{errc::invalid, "give the serial number to look up",
+    return x.fail_with(error{errc::invalid,
+                             "give the serial number to look up",
                              {{"serial", "is required; list assets under a customer or a site"}},
                              {}});
   }
-    x.query([serial](const request& req, const projections::queries& q) {
+  x.query([serial](const request& req, const projections::queries& q) {
     auto p = q.assets_by_serial(serial);
     return p ? page_response(req, *p) : problem(req, p.error());
   });
@@ -622,9 +675,11 @@ void assets(exchange& x) {
 
 void asset(exchange& x, const std::string& id) {
   const asset_id aid{id};
-    if (x.req.method() == http::verb::get) {
+  if (x.req.method() == http::verb::get) {
     x.as_of_entity = id;
-    return get_document(x, aid, "asset", [](const projections::queries& q, const asset_id& i) { return q.asset(i); });
+    return get_document(x, aid, "asset", [](const projections::queries& q, const asset_id& i) {
+      return q.asset(i);
+    });
   }
   if (!check(x, check_params(x.t, {}))) return;
   auto match = if_match(x.req);
@@ -643,13 +698,16 @@ void asset_move(exchange& x, const std::string& id) {
   if (!check(x, body)) return;
   for (const auto& [k, v] : body->as_object()) {
     if (k != "site_id") {
-      return x.fail_with(error{errc::malformed, "unknown field \"" + k + "\"",
-                               {{k, "unknown field; allowed: site_id"}}, {}});
+      return x.fail_with(error{errc::malformed,
+                               "unknown field \"" + k + "\"",
+                               {{k, "unknown field; allowed: site_id"}},
+                               {}});
     }
   }
   const value* to = body->find("site_id");
   if (to == nullptr || !to->is_string() || !is_id(to->as_string())) {
-    return x.fail_with(error{errc::invalid, "the site to move to is missing or not an id",
+    return x.fail_with(error{errc::invalid,
+                             "the site to move to is missing or not an id",
                              {{"site_id", "must be the id of a site of the asset's customer"}},
                              {}});
   }
@@ -661,14 +719,17 @@ void asset_parts(exchange& x, const std::string& id) {
   if (x.req.method() == http::verb::post) {
     return body_command(x, [&](value body) { return add_part{aid, std::move(body)}; });
   }
-    get_page(x, {}, [aid](const projections::queries& q, std::size_t n, const std::string& c) { return q.parts_of(aid, n, c); });
+  get_page(x, {}, [aid](const projections::queries& q, std::size_t n, const std::string& c) {
+    return q.parts_of(aid, n, c);
+  });
 }
 
 void part(exchange& x, const std::string& id) {
   const part_id pid{id};
-    if (x.req.method() == http::verb::get) {
+  if (x.req.method() == http::verb::get) {
     x.as_of_entity = id;
-    return get_document(x, pid, "asset part", [](const projections::queries& q, const part_id& i) { return q.part(i); });
+    return get_document(x, pid, "asset part",
+                        [](const projections::queries& q, const part_id& i) { return q.part(i); });
   }
   if (!check(x, check_params(x.t, {}))) return;
   auto match = if_match(x.req);
@@ -680,18 +741,18 @@ void part(exchange& x, const std::string& id) {
 }
 
 void customer_children(exchange& x, const std::string& id) {
-    get_page(x, {}, [cid = customer_id{id}](const projections::queries& q, std::size_t n, const std::string& c) {
-    return q.children_of(cid, n, c);
-  });
+  get_page(x, {},
+           [cid = customer_id{id}](const projections::queries& q, std::size_t n,
+                                   const std::string& c) { return q.children_of(cid, n, c); });
 }
 
 void products(exchange& x) {
   if (x.req.method() == http::verb::post) {
     return body_command(x, [](value body) { return create_product{std::move(body)}; });
   }
-    get_page(x, {"q"}, [text = param(x, "q")](const projections::queries& q, std::size_t n, const std::string& c) {
-    return q.products(text, n, c);
-  });
+  get_page(x, {"q"},
+           [text = param(x, "q")](const projections::queries& q, std::size_t n,
+                                  const std::string& c) { return q.products(text, n, c); });
 }
 
 struct product_code {
@@ -700,9 +761,10 @@ struct product_code {
 };
 
 void product(exchange& x, const std::string& code) {
-    if (x.req.method() == http::verb::get) {
-    return get_document(x, product_code{code}, "product",
-                        [](const projections::queries& q, const product_code& c) { return q.product(c.code); });
+  if (x.req.method() == http::verb::get) {
+    return get_document(
+        x, product_code{code}, "product",
+        [](const projections::queries& q, const product_code& c) { return q.product(c.code); });
   }
   if (!check(x, check_params(x.t, {}))) return;
   auto match = if_match(x.req);
@@ -716,7 +778,8 @@ void product(exchange& x, const std::string& code) {
 
 // The history of a customer (kind "") or of one entity it owns (kind "contacts", …).
 void history(exchange& x, const std::string& id, std::string_view kind) {
-  if (!check(x, check_params(x.t, {"entity", "type", "since", "until", "actor", "limit", "cursor"}))) {
+  if (!check(x,
+             check_params(x.t, {"entity", "type", "since", "until", "actor", "limit", "cursor"}))) {
     return;
   }
   projections::history_filter f;
@@ -729,8 +792,10 @@ void history(exchange& x, const std::string& id, std::string_view kind) {
     if (text.empty()) continue;
     auto when = projections::normalize_time(text);
     if (!when) {
-      return x.fail_with(error{errc::invalid, std::string(name) + " is not an RFC 3339 UTC time",
-                               {{name, "e.g. 2026-03-01T00:00:00Z"}}, {}});
+      return x.fail_with(error{errc::invalid,
+                               std::string(name) + " is not an RFC 3339 UTC time",
+                               {{name, "e.g. 2026-03-01T00:00:00Z"}},
+                               {}});
     }
     *slot = *when;
   }
@@ -738,8 +803,8 @@ void history(exchange& x, const std::string& id, std::string_view kind) {
   if (!check(x, limit)) return;
   f.limit = *limit;
   // From the history view: after the request's X-Min-Position (if any) has been applied.
-  x.query([&audit = x.s.audit, f, id, by_customer = kind.empty()](
-              const request& req, const projections::queries&) {
+  x.query([&audit = x.s.audit, f, id, by_customer = kind.empty()](const request& req,
+                                                                  const projections::queries&) {
     auto owner = by_customer ? result<customer_id>(customer_id{id}) : audit.owner_of(id);
     if (!owner) return problem(req, owner.error());
     auto p = audit.history(*owner, f);
@@ -815,8 +880,8 @@ void events(exchange& x) {
   f.after = param(x, "after");
   f.customer = param(x, "customer");
   if (!f.customer.empty() && !is_id(f.customer)) {
-    return x.fail_with(error{errc::invalid, "customer is not an id",
-                             {{"customer", "a customer id"}}, {}});
+    return x.fail_with(
+        error{errc::invalid, "customer is not an id", {{"customer", "a customer id"}}, {}});
   }
   const std::string types = param(x, "types");
   for (std::string_view rest = types; !rest.empty();) {
@@ -828,8 +893,8 @@ void events(exchange& x) {
     std::size_t n = 0;
     const auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), n);
     if (ec != std::errc{} || p != l.data() + l.size() || n == 0) {
-      return x.fail_with(error{errc::invalid, "limit must be a whole number from 1",
-                               {{"limit", "1 to 5000"}}, {}});
+      return x.fail_with(error{
+          errc::invalid, "limit must be a whole number from 1", {{"limit", "1 to 5000"}}, {}});
     }
     f.limit = std::min<std::size_t>(n, 5000);
   }
@@ -865,9 +930,10 @@ std::string rebuild_json(const projections::rebuild_status& r) {
   write_json_string(r.state, out);
   out += ",\"generation\":" + std::to_string(r.generation) +
          ",\"applied\":" + std::to_string(r.applied) + ",\"total\":" + std::to_string(r.total);
-  for (const auto& [k, v] : {std::pair<const char*, const std::string*>{"started_at", &r.started_at},
-                             {"finished_at", &r.finished_at},
-                             {"error", &r.error}}) {
+  for (const auto& [k, v] :
+       {std::pair<const char*, const std::string*>{"started_at", &r.started_at},
+        {"finished_at", &r.finished_at},
+        {"error", &r.error}}) {
     out += ",\"" + std::string(k) + "\":";
     if (v->empty()) {
       out += "null";
@@ -887,8 +953,8 @@ void admin_projections(exchange& x) {
   auto views = x.s.rebuild->views();
   if (!views) return x.fail_with(views.error());
   const auto r = x.s.rebuild->status();
-  std::string body = "{\"generation\":" + std::to_string(x.s.rebuild->generation()) +
-                     ",\"views\":[";
+  std::string body =
+      "{\"generation\":" + std::to_string(x.s.rebuild->generation()) + ",\"views\":[";
   for (std::size_t i = 0; i < views->size(); ++i) {
     const auto& v = (*views)[i];
     if (i > 0) body += ',';
@@ -970,7 +1036,8 @@ void admin_keys(exchange& x) {
     }
   }
   if (!wrong.empty()) {
-    return x.fail_with(error{errc::invalid, "the key cannot be created as asked", std::move(wrong), {}});
+    return x.fail_with(
+        error{errc::invalid, "the key cannot be created as asked", std::move(wrong), {}});
   }
   auto made = x.s.keys.create(body->string_at("name"), body->string_at("role"));
   if (!made) return x.fail_with(made.error());
@@ -1005,15 +1072,16 @@ void dispatch(const services& s_, const handler_options& o_, request req, target
   auto* t = &t_value;
   auto* who = &who_value;
   if (r == nullptr) {
-    return respond(problem(req, error{errc::not_found,
-                                      "no route for " + std::string(req.target().substr(
-                                                            0, req.target().find('?'))),
-                                      {}, {}}));
+    return respond(problem(
+        req, error{errc::not_found,
+                   "no route for " + std::string(req.target().substr(0, req.target().find('?'))),
+                   {},
+                   {}}));
   }
   if (std::ranges::find(r->methods, req.method()) == r->methods.end()) {
-    auto res = problem(req, 405,
-                       std::string(req.method_string()) + " is not allowed here; allowed: " +
-                           allow_header(*r));
+    auto res = problem(
+        req, 405,
+        std::string(req.method_string()) + " is not allowed here; allowed: " + allow_header(*r));
     res.set(http::field::allow, allow_header(*r));
     return respond(std::move(res));
   }
@@ -1053,7 +1121,12 @@ void dispatch(const services& s_, const handler_options& o_, request req, target
                            {{"Content-Type", "unsupported media type"}}));
   }
 
-  exchange x{s_, o_, std::move(req), std::move(respond), std::move(stream), std::move(*t),
+  exchange x{s_,
+             o_,
+             std::move(req),
+             std::move(respond),
+             std::move(stream),
+             std::move(*t),
              std::move(*who)};
   x.capture = std::move(capture);
   switch (r->id) {
@@ -1061,44 +1134,74 @@ void dispatch(const services& s_, const handler_options& o_, request req, target
       break;
     case route_id::readyz:
       if (s_.ready && !s_.ready()) {
-        return x.fail_with(error{errc::unavailable, "the views are catching up with the log", {}, {}});
+        return x.fail_with(
+            error{errc::unavailable, "the views are catching up with the log", {}, {}});
       }
       return x.respond(json_response(x.req, http::status::ok, R"({"status":"ready"})"));
-    case route_id::customers: return customers(x);
-    case route_id::customer: return customer(x, id);
-    case route_id::customer_deactivate: return customer_status(x, id, false);
-    case route_id::customer_reactivate: return customer_status(x, id, true);
-    case route_id::customer_contacts: return customer_contacts(x, id);
-    case route_id::customer_primary_contact: return primary_contact(x, id);
-    case route_id::contacts: return contacts(x);
-    case route_id::contact: return contact(x, id);
-    case route_id::contact_make_primary: return make_primary(x, id);
-    case route_id::customer_sites: return customer_sites(x, id);
-    case route_id::site: return site(x, id);
-    case route_id::site_assets: return site_assets(x, id);
-    case route_id::customer_assets: return customer_assets(x, id);
-    case route_id::assets: return assets(x);
-    case route_id::asset: return asset(x, id);
-    case route_id::asset_move: return asset_move(x, id);
-    case route_id::asset_parts: return asset_parts(x, id);
-    case route_id::part: return part(x, id);
-    case route_id::customer_children: return customer_children(x, id);
-    case route_id::products: return products(x);
-    case route_id::product: return product(x, id);
-    case route_id::customer_history: return history(x, id, "");
-    case route_id::contact_history: return history(x, id, "contacts");
-    case route_id::site_history: return history(x, id, "sites");
-    case route_id::asset_history: return history(x, id, "assets");
-    case route_id::events: return events(x);
-    case route_id::admin_projections: return admin_projections(x);
-    case route_id::admin_rebuild: return admin_rebuild(x);
-    case route_id::admin_keys: return admin_keys(x);
-    case route_id::admin_key: return admin_key(x, id);
-    case route_id::batch: return batch(x);
+    case route_id::customers:
+      return customers(x);
+    case route_id::customer:
+      return customer(x, id);
+    case route_id::customer_deactivate:
+      return customer_status(x, id, false);
+    case route_id::customer_reactivate:
+      return customer_status(x, id, true);
+    case route_id::customer_contacts:
+      return customer_contacts(x, id);
+    case route_id::customer_primary_contact:
+      return primary_contact(x, id);
+    case route_id::contacts:
+      return contacts(x);
+    case route_id::contact:
+      return contact(x, id);
+    case route_id::contact_make_primary:
+      return make_primary(x, id);
+    case route_id::customer_sites:
+      return customer_sites(x, id);
+    case route_id::site:
+      return site(x, id);
+    case route_id::site_assets:
+      return site_assets(x, id);
+    case route_id::customer_assets:
+      return customer_assets(x, id);
+    case route_id::assets:
+      return assets(x);
+    case route_id::asset:
+      return asset(x, id);
+    case route_id::asset_move:
+      return asset_move(x, id);
+    case route_id::asset_parts:
+      return asset_parts(x, id);
+    case route_id::part:
+      return part(x, id);
+    case route_id::customer_children:
+      return customer_children(x, id);
+    case route_id::products:
+      return products(x);
+    case route_id::product:
+      return product(x, id);
+    case route_id::customer_history:
+      return history(x, id, "");
+    case route_id::contact_history:
+      return history(x, id, "contacts");
+    case route_id::site_history:
+      return history(x, id, "sites");
+    case route_id::asset_history:
+      return history(x, id, "assets");
+    case route_id::events:
+      return events(x);
+    case route_id::admin_projections:
+      return admin_projections(x);
+    case route_id::admin_rebuild:
+      return admin_rebuild(x);
+    case route_id::admin_keys:
+      return admin_keys(x);
+    case route_id::admin_key:
+      return admin_key(x, id);
+    case route_id::batch:
+      return batch(x);
   }
 }
-
-
 
 constexpr std::size_t k_max_batch_commands = 1000;
 
@@ -1110,10 +1213,12 @@ void batch(exchange& x) {
   if (!check(x, body)) return;
   std::vector<field_error> unknown, wrong;
   for (const auto& [k, v] : body->as_object()) {
-    if (k != "atomic" && k != "commands") unknown.push_back({k, "unknown field; allowed: atomic, commands"});
+    if (k != "atomic" && k != "commands")
+      unknown.push_back({k, "unknown field; allowed: atomic, commands"});
   }
   if (!unknown.empty()) {
-    return x.fail_with(error{errc::malformed, "the batch has unknown fields", std::move(unknown), {}});
+    return x.fail_with(
+        error{errc::malformed, "the batch has unknown fields", std::move(unknown), {}});
   }
   bool atomic = false;
   if (const value* a = body->find("atomic"); a != nullptr && !a->is_null()) {
@@ -1126,11 +1231,12 @@ void batch(exchange& x) {
   const value* list = body->find("commands");
   if (list == nullptr || !list->is_array() || list->as_array().empty() ||
       list->as_array().size() > k_max_batch_commands) {
-    wrong.push_back({"commands", "must be an array of 1 to " + std::to_string(k_max_batch_commands) +
-                                     " commands"});
+    wrong.push_back({"commands", "must be an array of 1 to " +
+                                     std::to_string(k_max_batch_commands) + " commands"});
   }
   if (!wrong.empty()) {
-    return x.fail_with(error{errc::invalid, "the batch cannot be taken as sent", std::move(wrong), {}});
+    return x.fail_with(
+        error{errc::invalid, "the batch cannot be taken as sent", std::move(wrong), {}});
   }
   const auto& items = list->as_array();
   const std::size_t n = items.size();
@@ -1140,7 +1246,8 @@ void batch(exchange& x) {
   for (std::size_t i = 0; i < n; ++i) {
     const std::string at = "commands[" + std::to_string(i) + "]";
     const auto refuse = [&](errc code, std::string detail, std::string field, std::string why) {
-      early[i] = problem(x.req, error{code, std::move(detail), {{std::move(field), std::move(why)}}, {}});
+      early[i] =
+          problem(x.req, error{code, std::move(detail), {{std::move(field), std::move(why)}}, {}});
     };
     const value& item = items[i];
     if (!item.is_object()) {
@@ -1158,7 +1265,7 @@ void batch(exchange& x) {
     if (bad) continue;
     const auto method = item.string_at("method");
     const auto path = item.string_at("path");
-    const http::verb verb = method == "POST"    ? http::verb::post
+    const http::verb verb = method == "POST"     ? http::verb::post
                             : method == "PATCH"  ? http::verb::patch
                             : method == "DELETE" ? http::verb::delete_
                                                  : http::verb::unknown;
@@ -1167,7 +1274,8 @@ void batch(exchange& x) {
              "must be POST, PATCH or DELETE");
       continue;
     }
-    if (!path.starts_with("/v1/") || path.starts_with("/v1/admin/") || path.starts_with("/v1/batch")) {
+    if (!path.starts_with("/v1/") || path.starts_with("/v1/admin/") ||
+        path.starts_with("/v1/batch")) {
       refuse(errc::invalid, "a command's path is a command route of this API", at + ".path",
              "must be a /v1/ command route (not /v1/admin/… or /v1/batch)");
       continue;
@@ -1190,21 +1298,23 @@ void batch(exchange& x) {
     }
     const route* r = match(t->segments);
     const auto before = captured.size();
-    dispatch(x.s, x.o, std::move(sub), std::move(*t), r, x.who,
-             [&early, i](response res) { early[i] = std::move(res); }, {},
-             [&captured](command c, commands::command_meta m) {
-               captured.emplace_back(std::move(c), std::move(m));
-             });
+    dispatch(
+        x.s, x.o, std::move(sub), std::move(*t), r, x.who,
+        [&early, i](response res) { early[i] = std::move(res); }, {},
+        [&captured](command c, commands::command_meta m) {
+          captured.emplace_back(std::move(c), std::move(m));
+        });
     if (captured.size() > before) {
       captured_at.push_back(i);
     } else if (!early[i]) {
-      early[i] = problem(x.req, error{errc::internal, "the command was neither taken nor refused", {}, {}});
+      early[i] = problem(
+          x.req, error{errc::internal, "the command was neither taken nor refused", {}, {}});
     }
   }
   const auto version = x.req.version();
   const bool keep_alive = x.req.keep_alive();
-  const auto finish = [respond = x.respond, version, keep_alive, atomic, n](
-                          std::vector<std::optional<response>> answers) {
+  const auto finish = [respond = x.respond, version, keep_alive, atomic,
+                       n](std::vector<std::optional<response>> answers) {
     bool applied = true;
     std::string out = "{\"atomic\":" + std::string(atomic ? "true" : "false") + ",\"results\":[";
     for (std::size_t i = 0; i < n; ++i) {
@@ -1225,14 +1335,17 @@ void batch(exchange& x) {
     res.prepare_payload();
     respond(std::move(res));
   };
-  const bool refused_early = std::ranges::any_of(early, [](const auto& e) { return e.has_value(); });
+  const bool refused_early =
+      std::ranges::any_of(early, [](const auto& e) { return e.has_value(); });
   if (captured.empty() || (atomic && refused_early)) {
     // Nothing to commit; in an atomic batch nothing may be when one command is refused.
     for (std::size_t i = 0; i < n; ++i) {
       if (!early[i]) {
-        early[i] = problem(x.req, error{errc::conflict,
-                                        "not applied: another command of this atomic batch was refused",
-                                        {}, {}});
+        early[i] =
+            problem(x.req, error{errc::conflict,
+                                 "not applied: another command of this atomic batch was refused",
+                                 {},
+                                 {}});
       }
     }
     return finish(std::move(early));

@@ -19,7 +19,7 @@ struct services {
   commands::pipeline& pipeline;
   projections::queries& queries;
   projections::runner& runner;
-  auth& keys;  // authentication, and key management on the admin routes
+  auth& keys;                   // authentication, and key management on the admin routes
   std::function<bool()> ready;  // true once the views have caught up with the log at start
   projections::audit& audit;    // history, as-of reads, the event feed
   projections::rebuilder* rebuild = nullptr;  // online rebuild; absent: its routes answer 503

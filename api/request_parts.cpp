@@ -59,8 +59,8 @@ result<target> parse_target(std::string_view text) {
     if (pair.empty()) continue;
     const auto eq = pair.find('=');
     auto name = percent_decode(pair.substr(0, eq), true);
-    auto val = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1),
-                              true);
+    auto val = percent_decode(
+        eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
     if (!name || !val) {
       return fail(errc::malformed, "a query parameter has a malformed percent escape",
                   {{name ? *name : std::string(pair.substr(0, eq)), "malformed percent escape"}});
@@ -95,9 +95,9 @@ result<std::size_t> page_limit(const target& t) {
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
   if (ec == std::errc::result_out_of_range) return projections::k_max_page;
   if (ec != std::errc{} || p != s.data() + s.size() || n == 0) {
-    return fail(errc::invalid, "limit must be a whole number from 1",
-                {{"limit", "must be a whole number from 1 to " +
-                               std::to_string(projections::k_max_page)}});
+    return fail(
+        errc::invalid, "limit must be a whole number from 1",
+        {{"limit", "must be a whole number from 1 to " + std::to_string(projections::k_max_page)}});
   }
   return std::min(n, projections::k_max_page);
 }

@@ -2,29 +2,29 @@
 
 #include <utility>  // before Asio: Boost 1.74's asio/awaitable.hpp needs std::exchange
 
+#include <array>
 #include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
-#include <array>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <mutex>
 #include <optional>
-#include <type_traits>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "api/problem.hpp"
@@ -142,6 +142,7 @@ template <class Stream>
 class session : public std::enable_shared_from_this<session<Stream>> {
   static constexpr bool k_tls = std::is_same_v<Stream, tls_stream>;
   using std::enable_shared_from_this<session<Stream>>::shared_from_this;
+
  public:
   session(tcp::socket socket, const handler& h, const server_options& o,
           std::atomic<std::size_t>& open, stream_registry& streams, ssl::context* tls)
@@ -157,11 +158,10 @@ class session : public std::enable_shared_from_this<session<Stream>> {
       if constexpr (k_tls) {
         // The handshake is bounded by the read deadline too.
         self->lowest().expires_after(self->options_.read_timeout);
-        self->stream_.async_handshake(ssl::stream_base::server,
-                                      [self](beast::error_code ec) {
-                                        if (ec) return self->end_stream();
-                                        self->do_read();
-                                      });
+        self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->end_stream();
+          self->do_read();
+        });
       } else {
         self->do_read();
       }
@@ -184,10 +184,9 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     parser_->body_limit(options_.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(options_.header_limit));
     lowest().expires_after(options_.read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -197,19 +196,19 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     }
     if (ec) {
       // The request cannot be read: answer what went wrong where we can, then close.
-      request stub;
-      stub.version(11);
-      stub.keep_alive(false);
+      request bare;  // no request could be read: answer as HTTP/1.1
+      bare.version(11);
+      bare.keep_alive(false);
       if (ec == http::error::body_limit) {
-        return write(problem(stub, 413,
-                             "the request body is larger than " +
-                                 std::to_string(options_.body_limit) + " bytes",
-                             {{"body", "too large"}}));
+        return write(problem(
+            bare, 413,
+            "the request body is larger than " + std::to_string(options_.body_limit) + " bytes",
+            {{"body", "too large"}}));
       }
       if (ec == http::error::header_limit) {
-        return write(problem(stub, 431, "the request header fields are too large"));
+        return write(problem(bare, 431, "the request header fields are too large"));
       }
-      return write(problem(stub, 400, "the request is not valid HTTP/1.1: " + ec.message()));
+      return write(problem(bare, 400, "the request is not valid HTTP/1.1: " + ec.message()));
     }
     lowest().expires_never();
     auto self = shared_from_this();
@@ -234,11 +233,11 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     {
       std::lock_guard lock(streams_.mu);
       if (streams_.stopping || streams_.running >= options_.max_streams) {
-        request stub;
-        stub.version(head.version());
-        auto res = problem(stub, 503,
-                           "too many live event streams (" +
-                               std::to_string(options_.max_streams) + "); page with ?after instead");
+        request bare;  // no request could be read: answer as HTTP/1.1
+        bare.version(head.version());
+        auto res = problem(bare, 503,
+                           "too many live event streams (" + std::to_string(options_.max_streams) +
+                               "); page with ?after instead");
         res.set(http::field::retry_after, "5");
         res.keep_alive(false);
         return write(std::move(res));
@@ -259,8 +258,8 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     farewell_ = std::move(body.dropped);
     if (options_.stream_socket_buffer > 0) {
       beast::error_code ignored;
-      lowest().socket().set_option(net::socket_base::send_buffer_size(options_.stream_socket_buffer),
-                                   ignored);
+      lowest().socket().set_option(
+          net::socket_base::send_buffer_size(options_.stream_socket_buffer), ignored);
     }
     std::thread([live = live_, produce = std::move(body.produce), &streams = streams_]() mutable {
       produce(*live);
@@ -310,8 +309,8 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     } else {
       finished_ = true;
       chunk_ = std::make_shared<std::string>(next.what == live_stream::step::farewell
-                                                  ? as_chunk(farewell_(next.resume), true)
-                                                  : "0\r\n\r\n");
+                                                 ? as_chunk(farewell_(next.resume), true)
+                                                 : "0\r\n\r\n");
     }
     writing_ = true;
     lowest().expires_after(options_.read_timeout);
@@ -347,7 +346,8 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   void close() {
     if constexpr (k_tls) {
       lowest().expires_after(std::chrono::seconds(5));
-      stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->end_stream(); });
+      stream_.async_shutdown(
+          [self = shared_from_this()](beast::error_code) { self->end_stream(); });
     } else {
       beast::error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -452,9 +452,9 @@ domain::result<std::uint16_t> server::start() {
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
-    return domain::fail(domain::errc::unavailable,
-                        "cannot listen on " + impl_->options.address + ":" +
-                            std::to_string(impl_->options.port) + ": " + ec.message());
+    return domain::fail(domain::errc::unavailable, "cannot listen on " + impl_->options.address +
+                                                       ":" + std::to_string(impl_->options.port) +
+                                                       ": " + ec.message());
   }
   const auto port = acceptor.local_endpoint().port();
   impl_->do_accept();

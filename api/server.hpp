@@ -15,15 +15,15 @@ struct server_options {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port
   unsigned threads = 2;
-  std::size_t body_limit = 1 << 20;    // bytes; larger bodies get 413
-  std::size_t header_limit = 16 << 10;  // bytes; larger headers get 431
+  std::size_t body_limit = 1 << 20;       // bytes; larger bodies get 413
+  std::size_t header_limit = 16 << 10;    // bytes; larger headers get 431
   std::chrono::seconds read_timeout{30};  // to read one request (also the keep-alive idle time)
   std::size_t max_connections = 4096;
-  std::size_t max_streams = 64;             // live event streams at once; more get 503
-  std::size_t stream_backlog = 1 << 20;     // bytes a stream's client may fall behind
-                                            // before it is dropped (told where to resume)
-  int stream_socket_buffer = 64 << 10;      // a stream socket's kernel send buffer (SO_SNDBUF):
-                                            // bounds what a slow client holds in the kernel
+  std::size_t max_streams = 64;          // live event streams at once; more get 503
+  std::size_t stream_backlog = 1 << 20;  // bytes a stream's client may fall behind
+                                         // before it is dropped (told where to resume)
+  int stream_socket_buffer = 64 << 10;   // a stream socket's kernel send buffer (SO_SNDBUF):
+                                         // bounds what a slow client holds in the kernel
   // HTTPS when both are set: PEM certificate chain and private key (TLS 1.2 and later).
   std::string tls_cert, tls_key;
   handler_options handling;

@@ -13,11 +13,11 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <future>
-#include <chrono>
-#include <cstdio>
 #include <set>
 
 #include <sodium.h>
@@ -40,17 +40,21 @@ using namespace fieldledger;
 
 namespace {
 
+// Logs why a command failed; its exit status.
+int failed(const domain::error& e) {
+  spdlog::error("{}", e.detail);
+  return 1;
+}
+
 int kafka_mock(int brokers, int partitions, const std::string& topic) {
   auto cluster = infra::kafka_mock_cluster::start(brokers, topic, partitions);
-  if (!cluster) {
-    spdlog::error("{}", cluster.error().detail);
-    return 1;
-  }
+  if (!cluster) return failed(cluster.error());
   std::printf("%s\n", (*cluster)->bootstraps().c_str());
   std::fflush(stdout);
-  spdlog::info("mock Kafka cluster: {} brokers, topic {} with {} partitions; bootstrap servers "
-               "{} (printed on stdout). Ctrl-C stops it; its data lives in memory only.",
-               brokers, topic, partitions, (*cluster)->bootstraps());
+  spdlog::info(
+      "mock Kafka cluster: {} brokers, topic {} with {} partitions; bootstrap servers "
+      "{} (printed on stdout). Ctrl-C stops it; its data lives in memory only.",
+      brokers, topic, partitions, (*cluster)->bootstraps());
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -143,10 +147,7 @@ int rebuild(const data_options& o) {
   auto log = open_log(o);
   if (!log) return 1;
   auto views = open_views(o);
-  if (!views) {
-    spdlog::error("{}", views.error().detail);
-    return 1;
-  }
+  if (!views) return failed(views.error());
   if (auto ok = (*views)->clear(); !ok) {
     spdlog::error("{}", ok.error().detail);
     return 1;
@@ -170,10 +171,7 @@ int verify(const data_options& o) {
   auto log = open_log(o);
   if (!log) return 1;
   auto live = open_views(o);
-  if (!live) {
-    spdlog::error("{}", live.error().detail);
-    return 1;
-  }
+  if (!live) return failed(live.error());
   projections::memory_view_store fresh;
   projections::runner runner(*log, fresh, projections::make_views());
   if (auto ok = catch_up_showing(runner, *log, "rebuild into memory"); !ok) {
@@ -200,8 +198,8 @@ int verify(const data_options& o) {
       if (fresh_group) crypto_generichash_init(&it->second.hash, nullptr, 0, 32);
       ++it->second.keys;
       const std::string line = k + '\0' + v + '\0';
-      crypto_generichash_update(&it->second.hash, reinterpret_cast<const unsigned char*>(line.data()),
-                                line.size());
+      crypto_generichash_update(&it->second.hash,
+                                reinterpret_cast<const unsigned char*>(line.data()), line.size());
     }
     std::map<std::string, std::pair<std::size_t, std::string>> sums;
     for (auto& [g, sum] : out) {
@@ -219,12 +217,17 @@ int verify(const data_options& o) {
   for (const auto& [g, s] : live_sums) groups.insert(g);
   for (const auto& [g, s] : fresh_sums) groups.insert(g);
   for (const auto& g : groups) {
-    const auto l = live_sums.contains(g) ? live_sums.at(g) : std::pair<std::size_t, std::string>{0, "-"};
-    const auto f = fresh_sums.contains(g) ? fresh_sums.at(g) : std::pair<std::size_t, std::string>{0, "-"};
+    const auto l =
+        live_sums.contains(g) ? live_sums.at(g) : std::pair<std::size_t, std::string>{0, "-"};
+    const auto f =
+        fresh_sums.contains(g) ? fresh_sums.at(g) : std::pair<std::size_t, std::string>{0, "-"};
     const bool same = l == f;
     equal = equal && same;
-    std::printf("%-8s %8zu keys  %s  %s\n", g.c_str(), l.first, l.second.c_str(),
-                same ? "ok" : ("DIFFERS (rebuilt: " + std::to_string(f.first) + " keys " + f.second + ")").c_str());
+    std::printf(
+        "%-8s %8zu keys  %s  %s\n", g.c_str(), l.first, l.second.c_str(),
+        same
+            ? "ok"
+            : ("DIFFERS (rebuilt: " + std::to_string(f.first) + " keys " + f.second + ")").c_str());
   }
   if (!equal) {
     std::size_t i = 0;
@@ -334,10 +337,7 @@ int keys_create(const std::string& data, const std::string& name, const std::str
   auto keys = open_keys(data);
   if (!keys) return 1;
   auto made = keys->create(name, role);
-  if (!made) {
-    spdlog::error("{}", made.error().detail);
-    return 1;
-  }
+  if (!made) return failed(made.error());
   std::printf("%s\n", made->key.c_str());
   spdlog::info("key {} named {} with role {} created; it is shown once, above, and stored nowhere",
                made->record.id, name, role);
@@ -348,10 +348,7 @@ int keys_list(const std::string& data) {
   auto keys = open_keys(data);
   if (!keys) return 1;
   auto all = keys->list();
-  if (!all) {
-    spdlog::error("{}", all.error().detail);
-    return 1;
-  }
+  if (!all) return failed(all.error());
   std::printf("%-12s  %-24s  %-8s  %-24s  %s\n", "id", "name", "role", "created", "revoked");
   for (const auto& k : *all) {
     std::printf("%-12s  %-24s  %-8s  %-24s  %s\n", k.id.c_str(), k.name.c_str(), k.role.c_str(),
@@ -364,10 +361,7 @@ int keys_revoke(const std::string& data, const std::string& id) {
   auto keys = open_keys(data);
   if (!keys) return 1;
   auto revoked = keys->revoke(id);
-  if (!revoked) {
-    spdlog::error("{}", revoked.error().detail);
-    return 1;
-  }
+  if (!revoked) return failed(revoked.error());
   spdlog::info("key {} ({}) revoked at {}", id, revoked->name, revoked->revoked_at);
   return 0;
 }

@@ -8,8 +8,8 @@
 
 #include <atomic>
 #include <csignal>
-#include <memory>
 #include <filesystem>
+#include <memory>
 
 #include "api/auth.hpp"
 #include "api/server.hpp"
@@ -19,8 +19,8 @@
 #include "infra/rocksdb_view_store.hpp"
 #include "infra/view_generations.hpp"
 #include "projections/generation_store.hpp"
-#include "projections/rebuilder.hpp"
 #include "projections/queries.hpp"
+#include "projections/rebuilder.hpp"
 #include "projections/runner.hpp"
 
 using namespace fieldledger;
@@ -164,7 +164,8 @@ int serve(const config& cfg) {
     *caught_up = true;
     return true;
   };
-  api::server server(api::services{pipeline, queries, runner, **keys, ready, audit, &rebuild}, options);
+  api::server server(api::services{pipeline, queries, runner, **keys, ready, audit, &rebuild},
+                     options);
   const auto bound = server.start();
   if (!bound) {
     spdlog::error("{}", bound.error().detail);
@@ -174,14 +175,13 @@ int serve(const config& cfg) {
     return 1;
   }
   spdlog::info("fieldledgerd listening on {}://{}:{} (data in {}, {}, {} partitions)",
-               cfg.tls_cert.empty() ? "http" : "https", host,
-               *bound, cfg.data,
+               cfg.tls_cert.empty() ? "http" : "https", host, *bound, cfg.data,
                cfg.kafka.empty() ? std::string("embedded log")
                                  : "Kafka topic " + cfg.kafka_topic + " at " + cfg.kafka,
                cfg.partitions);
   spdlog::info("admin API key: {} (send it as 'Authorization: Bearer <key>')",
                (*keys)->admin_key_path().empty() ? std::string("from FIELDLEDGER_ADMIN_KEY")
-                                              : "written to " + (*keys)->admin_key_path());
+                                                 : "written to " + (*keys)->admin_key_path());
 
   sigset_t signals;
   sigemptyset(&signals);

@@ -36,7 +36,9 @@ result<customer_id> target_customer(const command& cmd, const write_model& model
       if (auto owner = model.owner_of(id)) return *owner;
       return fail(errc::not_found, "no " + std::string(what) + " with id \"" + id + "\"");
     }
-    result<customer_id> contact_owner(const contact_id& id) const { return owner(id.get(), "contact"); }
+    result<customer_id> contact_owner(const contact_id& id) const {
+      return owner(id.get(), "contact");
+    }
     result<customer_id> operator()(const register_customer&) const { return customer_id{}; }
     result<customer_id> operator()(const change_customer& c) const { return c.id; }
     result<customer_id> operator()(const deactivate_customer& c) const { return c.id; }
@@ -52,10 +54,16 @@ result<customer_id> target_customer(const command& cmd, const write_model& model
     result<customer_id> operator()(const change_site& c) const { return owner(c.id.get(), "site"); }
     result<customer_id> operator()(const remove_site& c) const { return owner(c.id.get(), "site"); }
     result<customer_id> operator()(const register_asset& c) const { return c.customer; }
-    result<customer_id> operator()(const change_asset& c) const { return owner(c.id.get(), "asset"); }
+    result<customer_id> operator()(const change_asset& c) const {
+      return owner(c.id.get(), "asset");
+    }
     result<customer_id> operator()(const move_asset& c) const { return owner(c.id.get(), "asset"); }
-    result<customer_id> operator()(const retire_asset& c) const { return owner(c.id.get(), "asset"); }
-    result<customer_id> operator()(const add_part& c) const { return owner(c.asset.get(), "asset"); }
+    result<customer_id> operator()(const retire_asset& c) const {
+      return owner(c.id.get(), "asset");
+    }
+    result<customer_id> operator()(const add_part& c) const {
+      return owner(c.asset.get(), "asset");
+    }
     result<customer_id> operator()(const change_part& c) const {
       return owner(c.id.get(), "asset part");
     }
@@ -369,9 +377,9 @@ void pipeline::submit_group(std::vector<std::pair<command, command_meta>> cmds, 
       return;
     }
     for (std::size_t i = 0; i < cmds.size(); ++i) {
-      impl_->queue.push_back(queued{std::move(cmds[i].first), std::move(cmds[i].second),
-                                    [answer, i](result<command_outcome> r) { answer(i, std::move(r)); },
-                                    group});
+      impl_->queue.push_back(
+          queued{std::move(cmds[i].first), std::move(cmds[i].second),
+                 [answer, i](result<command_outcome> r) { answer(i, std::move(r)); }, group});
     }
   }
   impl_->wake.notify_one();

@@ -190,9 +190,9 @@ void write_model::journal_touch(const event& e) {
   auto [first, fresh] = journal_.customers.try_emplace(cid);
   if (fresh && it != customers_.end()) {
     const auto& st = it->second.state;
-    first->second = customer_scalars{st.id,     st.version, st.number,   st.status,
-                                     st.fields, st.primary_contact, st.created, st.modified,
-                                     it->second.last};
+    first->second = customer_scalars{st.id,      st.version,  st.number,
+                                     st.status,  st.fields,   st.primary_contact,
+                                     st.created, st.modified, it->second.last};
   }
   if (!first->second) return;  // new in this batch: a rollback erases it whole
   const auto& t = e.type;

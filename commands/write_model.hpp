@@ -3,10 +3,10 @@
 // restore() replays it before commands are accepted; the pipeline applies each durable batch.
 // Owned by the writer thread: not thread-safe.
 #include <optional>
-#include <tuple>
-#include <vector>
 #include <string>
+#include <tuple>
 #include <unordered_map>
+#include <vector>
 
 #include "commands/outcome.hpp"
 #include "domain/customer.hpp"

@@ -304,10 +304,11 @@ std::string contact_subject(const customer_id& customer, std::string_view contac
 result<void> check_if_match(const std::optional<entity_version>& if_match, entity_version current,
                             std::string_view what) {
   if (!if_match || *if_match == current) return {};
-  return fail(errc::precondition_failed,
-              "the " + std::string(what) + " is at version " + std::to_string(current.get()) +
-                  ", not " + std::to_string(if_match->get()) + "; read it again and retry",
-              {{"If-Match", "stale: the current version is \"" + std::to_string(current.get()) + "\""}});
+  return fail(
+      errc::precondition_failed,
+      "the " + std::string(what) + " is at version " + std::to_string(current.get()) + ", not " +
+          std::to_string(if_match->get()) + "; read it again and retry",
+      {{"If-Match", "stale: the current version is \"" + std::to_string(current.get()) + "\""}});
 }
 
 std::optional<value> field_changes(const value& before, const value& after) {

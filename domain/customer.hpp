@@ -4,8 +4,8 @@
 //
 // Event payloads (the `data` of each event):
 //   customer.registered        {"number": "C-000001", "fields": {...validated customer fields}}
-//   customer.details-changed   {"changed": {field: new value or null}, "previous": {field: old or null}}
-//   customer.deactivated | reactivated | archived   {"previous_status": "active"}
+//   customer.details-changed   {"changed": {field: new value or null}, "previous": {field: old or
+//   null}} customer.deactivated | reactivated | archived   {"previous_status": "active"}
 //   contact.added              {"fields": {...validated contact fields}}
 //   contact.changed            {"changed": {...}, "previous": {...}}
 //   contact.removed            {"name": "David Chen"}   (the name stays in history)
@@ -71,8 +71,8 @@ struct contact_state {
   contact_id id;
   entity_version version{0};
   value fields{object{}};  // validated contact fields
-  bool removed = false;  // removed contact / site / part, retired asset
-  std::string parent;    // for a part: its asset id
+  bool removed = false;    // removed contact / site / part, retired asset
+  std::string parent;      // for a part: its asset id
   audit_stamp created, modified;
   friend bool operator==(const contact_state&, const contact_state&) = default;
 };
@@ -82,10 +82,10 @@ struct customer_state {
   customer_id id;
   entity_version version{0};  // 0: does not exist
   std::string number;
-  std::string status;         // k_status_*
-  value fields{object{}};     // validated customer fields
+  std::string status;                                          // k_status_*
+  value fields{object{}};                                      // validated customer fields
   std::map<std::string, contact_state, std::less<>> contacts;  // by contact id, removed ones too
-  std::string primary_contact;  // contact id, "" when none
+  std::string primary_contact;                                 // contact id, "" when none
   std::map<std::string, owned_state, std::less<>> sites, assets, parts;  // by id, removed too
   audit_stamp created, modified;
 
@@ -99,29 +99,97 @@ struct customer_state {
 };
 
 // ---- commands --------------------------------------------------------------------------
-struct register_customer { value body; };
-struct change_customer { customer_id id; value patch; std::optional<entity_version> if_match; };
-struct deactivate_customer { customer_id id; std::optional<entity_version> if_match; };
-struct reactivate_customer { customer_id id; std::optional<entity_version> if_match; };
-struct archive_customer { customer_id id; std::optional<entity_version> if_match; };
-struct add_contact { customer_id customer; value body; };
-struct change_contact { contact_id id; value patch; std::optional<entity_version> if_match; };
-struct remove_contact { contact_id id; std::optional<entity_version> if_match; };
-struct make_primary_contact { contact_id id; std::optional<entity_version> if_match; };
+struct register_customer {
+  value body;
+};
+struct change_customer {
+  customer_id id;
+  value patch;
+  std::optional<entity_version> if_match;
+};
+struct deactivate_customer {
+  customer_id id;
+  std::optional<entity_version> if_match;
+};
+struct reactivate_customer {
+  customer_id id;
+  std::optional<entity_version> if_match;
+};
+struct archive_customer {
+  customer_id id;
+  std::optional<entity_version> if_match;
+};
+struct add_contact {
+  customer_id customer;
+  value body;
+};
+struct change_contact {
+  contact_id id;
+  value patch;
+  std::optional<entity_version> if_match;
+};
+struct remove_contact {
+  contact_id id;
+  std::optional<entity_version> if_match;
+};
+struct make_primary_contact {
+  contact_id id;
+  std::optional<entity_version> if_match;
+};
 
-struct add_site { customer_id customer; value body; };
-struct change_site { site_id id; value patch; std::optional<entity_version> if_match; };
-struct remove_site { site_id id; std::optional<entity_version> if_match; };
-struct register_asset { customer_id customer; value body; };
-struct change_asset { asset_id id; value patch; std::optional<entity_version> if_match; };
-struct move_asset { asset_id id; site_id to; std::optional<entity_version> if_match; };
-struct retire_asset { asset_id id; std::optional<entity_version> if_match; };
-struct add_part { asset_id asset; value body; };
-struct change_part { part_id id; value patch; std::optional<entity_version> if_match; };
-struct remove_part { part_id id; std::optional<entity_version> if_match; };
+struct add_site {
+  customer_id customer;
+  value body;
+};
+struct change_site {
+  site_id id;
+  value patch;
+  std::optional<entity_version> if_match;
+};
+struct remove_site {
+  site_id id;
+  std::optional<entity_version> if_match;
+};
+struct register_asset {
+  customer_id customer;
+  value body;
+};
+struct change_asset {
+  asset_id id;
+  value patch;
+  std::optional<entity_version> if_match;
+};
+struct move_asset {
+  asset_id id;
+  site_id to;
+  std::optional<entity_version> if_match;
+};
+struct retire_asset {
+  asset_id id;
+  std::optional<entity_version> if_match;
+};
+struct add_part {
+  asset_id asset;
+  value body;
+};
+struct change_part {
+  part_id id;
+  value patch;
+  std::optional<entity_version> if_match;
+};
+struct remove_part {
+  part_id id;
+  std::optional<entity_version> if_match;
+};
 
-struct create_product { value body; };
-struct change_product { std::string code; value patch; std::optional<entity_version> if_match; };
+struct create_product {
+  value body;
+};
+struct change_product {
+  std::string code;
+  value patch;
+  std::optional<entity_version> if_match;
+};
 
 using command = std::variant<register_customer, change_customer, deactivate_customer,
                              reactivate_customer, archive_customer, add_contact, change_contact,

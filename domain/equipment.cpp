@@ -56,8 +56,8 @@ result<void> check_site_contact(const customer_state& state, const value& fields
   const contact_state* c = state.find_contact(contact);
   if (c == nullptr || c->removed) {
     return fail(errc::invalid, "the site contact is not a contact of this customer",
-                {{"site_contact_id", "no contact \"" + std::string(contact) +
-                                         "\" belongs to this customer"}});
+                {{"site_contact_id",
+                  "no contact \"" + std::string(contact) + "\" belongs to this customer"}});
   }
   return {};
 }
@@ -65,8 +65,9 @@ result<void> check_site_contact(const customer_state& state, const value& fields
 result<void> check_site_of_customer(const customer_state& state, std::string_view site,
                                     std::string_view field) {
   if (state.live_site(site) != nullptr) return {};
-  return fail(errc::invalid, "the site is not a site of this customer",
-              {{std::string(field), "no site \"" + std::string(site) + "\" belongs to this customer"}});
+  return fail(
+      errc::invalid, "the site is not a site of this customer",
+      {{std::string(field), "no site \"" + std::string(site) + "\" belongs to this customer"}});
 }
 
 // The serial number must not be held by another asset, of any customer.
@@ -75,8 +76,10 @@ result<void> check_serial(const value& fields, std::string_view self, const deci
   if (serial.empty()) return {};
   const auto owner = env.serial_owner(serial);
   if (!owner || *owner == self) return {};
-  error e{errc::conflict, "serial number \"" + std::string(serial) + "\" is already registered",
-          {{"serial_no", "is held by asset \"" + *owner + "\""}}, *owner};
+  error e{errc::conflict,
+          "serial number \"" + std::string(serial) + "\" is already registered",
+          {{"serial_no", "is held by asset \"" + *owner + "\""}},
+          *owner};
   return std::unexpected(std::move(e));
 }
 
@@ -89,9 +92,8 @@ std::size_t live_assets_at(const customer_state& state, std::string_view site) {
 }
 
 // A patch of an owned entity: validated against specs; nullopt when nothing changes.
-result<std::optional<value>> patch_changes(std::span<const field_spec> specs,
-                                           const owned_state& o, const value& patch,
-                                           value& after) {
+result<std::optional<value>> patch_changes(std::span<const field_spec> specs, const owned_state& o,
+                                           const value& patch, value& after) {
   if (auto ok = check_patch_keys(specs, patch); !ok) return std::unexpected(ok.error());
   auto merged = validate_fields(specs, merge_patch(o.fields, patch));
   if (!merged) return std::unexpected(std::move(merged.error()));
@@ -144,8 +146,8 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const r
 
 // ---- assets ----------------------------------------------------------------------------------
 
-result<std::vector<event>> decide_equipment(const customer_state& state,
-                                            const register_asset& cmd, decide_env& env) {
+result<std::vector<event>> decide_equipment(const customer_state& state, const register_asset& cmd,
+                                            decide_env& env) {
   if (auto ok = check_owner(state, cmd.customer); !ok) return std::unexpected(ok.error());
   auto fields = validate_fields(asset_fields(), cmd.body);
   if (!fields) return std::unexpected(std::move(fields.error()));
@@ -183,7 +185,8 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const c
   auto asset = addressed(state, state.assets, "asset", cmd.id.get(), cmd.if_match);
   if (!asset) return std::unexpected(asset.error());
   if (const value* site = cmd.patch.find("site_id");
-      site != nullptr && !(site->is_string() && site->as_string() == (*asset)->fields.string_at("site_id"))) {
+      site != nullptr &&
+      !(site->is_string() && site->as_string() == (*asset)->fields.string_at("site_id"))) {
     return fail(errc::invalid, "an asset changes site by being moved",
                 {{"site_id", "use POST /v1/assets/{id}/move"}});
   }
@@ -220,8 +223,9 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const r
                                             decide_env&) {
   auto asset = addressed(state, state.assets, "asset", cmd.id.get(), cmd.if_match);
   if (!asset) return std::unexpected(asset.error());
-  return std::vector{owned_event(state, "assets", **asset, event_types::asset_retired,
-                                 object{{"previous_status", (*asset)->fields.string_at("status")}})};
+  return std::vector{
+      owned_event(state, "assets", **asset, event_types::asset_retired,
+                  object{{"previous_status", (*asset)->fields.string_at("status")}})};
 }
 
 // ---- parts -----------------------------------------------------------------------------------
@@ -233,8 +237,9 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const a
   if (auto ok = check_not_archived(state); !ok) return std::unexpected(ok.error());
   auto fields = validate_fields(part_fields(), cmd.body);
   if (!fields) return std::unexpected(std::move(fields.error()));
-  return std::vector{new_event(state, "parts", env.new_entity_id(), event_types::part_added,
-                               object{{"asset_id", cmd.asset.get()}, {"fields", std::move(*fields)}})};
+  return std::vector{
+      new_event(state, "parts", env.new_entity_id(), event_types::part_added,
+                object{{"asset_id", cmd.asset.get()}, {"fields", std::move(*fields)}})};
 }
 
 result<std::vector<event>> decide_equipment(const customer_state& state, const change_part& cmd,
@@ -252,9 +257,9 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const r
                                             decide_env&) {
   auto part = addressed(state, state.parts, "asset part", cmd.id.get(), cmd.if_match);
   if (!part) return std::unexpected(part.error());
-  return std::vector{owned_event(state, "parts", **part, event_types::part_removed,
-                                 object{{"asset_id", (*part)->parent},
-                                        {"name", (*part)->fields.string_at("name")}})};
+  return std::vector{owned_event(
+      state, "parts", **part, event_types::part_removed,
+      object{{"asset_id", (*part)->parent}, {"name", (*part)->fields.string_at("name")}})};
 }
 
 // ---- the product catalogue -------------------------------------------------------------------
@@ -264,8 +269,10 @@ result<std::vector<event>> decide_product(const create_product& cmd, decide_env&
   if (!fields) return std::unexpected(std::move(fields.error()));
   const std::string code(fields->string_at("code"));
   if (env.product(code) != nullptr) {
-    error e{errc::conflict, "product \"" + code + "\" is already in the catalogue",
-            {{"code", "is taken; change the product with PATCH /v1/products/{code}"}}, code};
+    error e{errc::conflict,
+            "product \"" + code + "\" is already in the catalogue",
+            {{"code", "is taken; change the product with PATCH /v1/products/{code}"}},
+            code};
     return std::unexpected(std::move(e));
   }
   const customer_id catalogue{std::string(k_catalogue)};

@@ -39,19 +39,19 @@ inline constexpr std::string_view product_changed = "product.changed";
 inline constexpr int k_current_schema_version = 2;
 
 struct event {
-  std::string id;              // unique, time-sortable (new_id())
-  std::string type;            // one of event_types
-  customer_id customer;        // partition key: the owning customer
-  std::string entity_id;       // the entity the event is about (customer or contact id)
-  std::string subject;         // "customers/{id}" or "customers/{id}/contacts/{cid}"
-  entity_version version;      // the entity's version after this event
-  std::string time;            // RFC 3339 UTC
-  std::string actor;           // API key name that caused it
-  std::string correlation_id;  // the command that caused it (shared by its events)
-  std::string idempotency_key; // as sent by the client, "" if none
-  std::string request_digest;  // hex digest of the request, set with idempotency_key
+  std::string id;               // unique, time-sortable (new_id())
+  std::string type;             // one of event_types
+  customer_id customer;         // partition key: the owning customer
+  std::string entity_id;        // the entity the event is about (customer or contact id)
+  std::string subject;          // "customers/{id}" or "customers/{id}/contacts/{cid}"
+  entity_version version;       // the entity's version after this event
+  std::string time;             // RFC 3339 UTC
+  std::string actor;            // API key name that caused it
+  std::string correlation_id;   // the command that caused it (shared by its events)
+  std::string idempotency_key;  // as sent by the client, "" if none
+  std::string request_digest;   // hex digest of the request, set with idempotency_key
   int schema_version = k_current_schema_version;
-  value data;                  // object: the event's payload (see domain/customer.hpp)
+  value data;  // object: the event's payload (see domain/customer.hpp)
 
   friend bool operator==(const event&, const event&) = default;
 };

@@ -6,8 +6,8 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "json/event_codec.hpp"
 #include "infra/rocksdb_status.hpp"
+#include "json/event_codec.hpp"
 
 namespace fieldledger::infra {
 
@@ -142,8 +142,8 @@ result<std::vector<recorded_event>> rocksdb_event_log::read(partition_id p, log_
         static_cast<std::int64_t>(get_be(it->key().ToStringView().substr(prefix.size())));
     if (!e) {
       return fail(errc::internal, "event " + std::to_string(p.get()) + "-" +
-                                      std::to_string(offset) + " cannot be read: " +
-                                      e.error().detail);
+                                      std::to_string(offset) +
+                                      " cannot be read: " + e.error().detail);
     }
     out.push_back({log_position{p, log_offset{offset}}, std::move(*e)});
   }

@@ -17,7 +17,8 @@ struct parse_limits {
   std::size_t max_string_bytes = 64 * 1024;
 };
 
-[[nodiscard]] domain::result<domain::value> parse(std::string_view text, const parse_limits& limits = {});
+[[nodiscard]] domain::result<domain::value> parse(std::string_view text,
+                                                  const parse_limits& limits = {});
 
 // The integer at a top-level key of a JSON object, found without building a tree (for
 // documents this program wrote); nullopt when absent or not an integer.

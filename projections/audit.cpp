@@ -45,7 +45,8 @@ std::optional<std::string> normalize_time(std::string_view t) {
 namespace {
 
 value change(std::string_view field, value before, value after) {
-  return object{{"field", std::string(field)}, {"before", std::move(before)}, {"after", std::move(after)}};
+  return object{
+      {"field", std::string(field)}, {"before", std::move(before)}, {"after", std::move(after)}};
 }
 
 // What an event changed, field by field.
@@ -141,8 +142,8 @@ result<std::vector<recorded_event>> audit::events_of(const customer_id& customer
   // The customer's offsets, from its history entries (newest first), then its events from
   // the log in runs of consecutive offsets.
   std::vector<std::int64_t> offsets;
-  const auto prefix = history_key(customer.get(), 0).substr(0, k_history_prefix.size() +
-                                                                customer.get().size() + 1);
+  const auto prefix =
+      history_key(customer.get(), 0).substr(0, k_history_prefix.size() + customer.get().size() + 1);
   auto scanned = views_.scan(prefix, "", [&](std::string_view k, std::string_view) {
     offsets.push_back(offset_of_history_key(k));
     return true;
@@ -178,16 +179,18 @@ result<page> audit::history(const customer_id& customer, const history_filter& f
   std::string after;
   if (!f.cursor.empty()) {
     std::int64_t offset = 0;
-    const auto [p, ec] = std::from_chars(f.cursor.data(), f.cursor.data() + f.cursor.size(), offset);
+    const auto [p, ec] =
+        std::from_chars(f.cursor.data(), f.cursor.data() + f.cursor.size(), offset);
     if (ec != std::errc{} || p != f.cursor.data() + f.cursor.size() || offset < 0) {
       return fail(errc::invalid, "the cursor does not belong to this history",
                   {{"cursor", "pass the next_cursor of the previous page"}});
     }
     after = history_key(customer.get(), offset);
   }
-  const auto prefix = history_key(customer.get(), 0).substr(0, k_history_prefix.size() +
-                                                                customer.get().size() + 1);
-  const std::size_t limit = std::clamp<std::size_t>(f.limit == 0 ? k_default_page : f.limit, 1, k_max_page);
+  const auto prefix =
+      history_key(customer.get(), 0).substr(0, k_history_prefix.size() + customer.get().size() + 1);
+  const std::size_t limit =
+      std::clamp<std::size_t>(f.limit == 0 ? k_default_page : f.limit, 1, k_max_page);
   page out;
   bool any = !f.cursor.empty();
   std::int64_t last_taken = -1;

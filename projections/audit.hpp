@@ -13,8 +13,8 @@
 namespace fieldledger::projections {
 
 struct history_filter {
-  std::string entity;  // "contacts/{id}", "sites/{id}", … or "" for everything
-  std::string type;    // an event type, e.g. "contact.changed"
+  std::string entity;        // "contacts/{id}", "sites/{id}", … or "" for everything
+  std::string type;          // an event type, e.g. "contact.changed"
   std::string since, until;  // RFC 3339, inclusive
   std::string actor;
   std::size_t limit = k_default_page;
@@ -29,9 +29,9 @@ struct feed_filter {
 };
 
 struct feed_page {
-  std::vector<std::string> items;  // CloudEvents JSON documents, each with "position"
+  std::vector<std::string> items;    // CloudEvents JSON documents, each with "position"
   std::vector<std::string> cursors;  // per item: the cursor to continue after it
-  std::string next;                // the cursor to continue after this page
+  std::string next;                  // the cursor to continue after this page
 };
 
 // RFC 3339 UTC ("…Z", with or without fractions) in the form events carry

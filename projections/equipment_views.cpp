@@ -142,8 +142,8 @@ class assets_view final : public view {
     const auto terms = [](const object& d) {
       std::vector<std::string> out;
       for (auto m : {"product_class", "brand"}) {
-        if (auto it = d.find(m); it != d.end() && it->second.is_string() &&
-                                 !it->second.as_string().empty()) {
+        if (auto it = d.find(m);
+            it != d.end() && it->second.is_string() && !it->second.as_string().empty()) {
           out.push_back(lower(it->second.as_string()));
         }
       }
@@ -242,7 +242,8 @@ class products_view final : public view {
     object d;
     std::set<std::string> before;
     if (e.type == et::product_created) {
-      if (const value* f = e.data.find("fields"); f != nullptr && f->is_object()) d = f->as_object();
+      if (const value* f = e.data.find("fields"); f != nullptr && f->is_object())
+        d = f->as_object();
       stamp(d, e, true);
     } else {
       if (doc->is_null()) return {};

@@ -14,7 +14,8 @@ class generation_store final : public view_store {
   generation_store(std::shared_ptr<view_store> current, std::uint64_t generation)
       : current_(std::move(current)), generation_(generation) {}
 
-  [[nodiscard]] domain::result<std::optional<std::string>> get(std::string_view key) const override {
+  [[nodiscard]] domain::result<std::optional<std::string>> get(
+      std::string_view key) const override {
     return load()->get(key);
   }
   [[nodiscard]] domain::result<void> scan(std::string_view prefix, std::string_view after,

@@ -30,7 +30,11 @@ std::uint64_t sum(const std::vector<log_offset>& offsets) {
 
 rebuilder::rebuilder(event_log& log, generation_store& store, runner& live, store_factory make,
                      switched_fn switched)
-    : log_(log), store_(store), live_(live), make_(std::move(make)), switched_(std::move(switched)) {
+    : log_(log),
+      store_(store),
+      live_(live),
+      make_(std::move(make)),
+      switched_(std::move(switched)) {
   status_.generation = store_.generation();
 }
 

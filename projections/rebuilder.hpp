@@ -17,10 +17,10 @@
 namespace fieldledger::projections {
 
 struct rebuild_status {
-  std::string state = "idle";  // idle | building | switching | done | failed
-  std::uint64_t generation = 0;  // the generation being (or last) built
-  std::uint64_t applied = 0;     // log offsets the fresh generation has applied
-  std::uint64_t total = 0;       // log offsets at the start of the rebuild
+  std::string state = "idle";                  // idle | building | switching | done | failed
+  std::uint64_t generation = 0;                // the generation being (or last) built
+  std::uint64_t applied = 0;                   // log offsets the fresh generation has applied
+  std::uint64_t total = 0;                     // log offsets at the start of the rebuild
   std::string started_at, finished_at, error;  // RFC 3339 UTC
 };
 

@@ -142,7 +142,8 @@ result<void> runner::catch_up() {
     return {};
   };
   // Partitions are independent: as many at once as there are cores.
-  const auto workers = std::min<std::uint32_t>(n, std::max(1u, std::thread::hardware_concurrency()));
+  const auto workers =
+      std::min<std::uint32_t>(n, std::max(1u, std::thread::hardware_concurrency()));
   std::vector<result<void>> outcomes(n);
   std::atomic<std::uint32_t> next{0};
   const auto work = [&] {

@@ -3,8 +3,8 @@
 // earlier one wrote in the same batch (the customer view reads contact documents).
 #include <algorithm>
 #include <array>
-#include <span>
 #include <set>
+#include <span>
 
 #include "domain/customer.hpp"
 #include "json/parse.hpp"
@@ -65,9 +65,9 @@ void bump_count(object& doc, std::string_view name, std::int64_t delta) {
 
 namespace {
 
+using support::apply_changed;
 using support::load;
 using support::stamp;
-using support::apply_changed;
 
 // The distinct search words of the named string members of doc.
 std::set<std::string> words(const object& doc, std::span<const std::string_view> members) {
@@ -91,7 +91,7 @@ void reindex(batch& b, std::string_view prefix, std::string_view id,
 }
 
 constexpr std::array<std::string_view, 4> k_customer_words = {"name", "dba_name", "number",
-                                                             "external_id"};
+                                                              "external_id"};
 constexpr std::array<std::string_view, 4> k_contact_words = {"name", "email", "phone", "mobile"};
 
 // ---- contacts: documents by id, by customer, and the contact search words -------------------

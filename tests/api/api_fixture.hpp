@@ -13,8 +13,8 @@
 #include "infra/kafka_mock.hpp"
 #include "infra/memory_event_log.hpp"
 #include "json/parse.hpp"
-#include "projections/memory_view_store.hpp"
 #include "projections/generation_store.hpp"
+#include "projections/memory_view_store.hpp"
 #include "projections/queries.hpp"
 #include "projections/rebuilder.hpp"
 #include "projections/runner.hpp"
@@ -60,7 +60,8 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     runner_ = std::make_unique<projections::runner>(*log_, store_, projections::make_views());
     audit_ = std::make_unique<projections::audit>(*log_, store_);
     rebuild_ = std::make_unique<projections::rebuilder>(
-        *log_, store_, *runner_, [](std::uint64_t) -> domain::result<std::shared_ptr<projections::view_store>> {
+        *log_, store_, *runner_,
+        [](std::uint64_t) -> domain::result<std::shared_ptr<projections::view_store>> {
           return std::make_shared<projections::memory_view_store>();
         });
     pipeline_ = std::make_unique<commands::pipeline>(*log_, model_);
@@ -71,9 +72,9 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     o.body_limit = 64 * 1024;
     o.handling.min_position_wait = std::chrono::milliseconds(300);
     configure(o);
-    server_ = std::make_unique<server>(
-        services{*pipeline_, queries_, *runner_, *keys_, [] { return true; }, *audit_, rebuild_.get()},
-        o);
+    server_ = std::make_unique<server>(services{*pipeline_, queries_, *runner_, *keys_,
+                                                [] { return true; }, *audit_, rebuild_.get()},
+                                       o);
     auto port = server_->start();
     ASSERT_TRUE(port) << port.error().detail;
     port_ = *port;
@@ -186,7 +187,8 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
   std::map<std::uint32_t, std::string> written_;  // partition -> last position written
 };
 
-inline constexpr const char* k_acme = R"({"name":"Acme Facilities Ltd","dba_name":"Acme","type":"commercial",
+inline constexpr const char* k_acme =
+    R"({"name":"Acme Facilities Ltd","dba_name":"Acme","type":"commercial",
   "industry":"property","category":"key account","service_zone":"north",
   "billing_address":{"street":"1 Main St","city":"Springfield","state":"IL","postcode":"62701",
   "country":"US","lat":39.78,"lng":-89.65},"phone1":"+1 555 0100","email":"ops@acme.example",

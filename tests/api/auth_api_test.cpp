@@ -15,7 +15,8 @@ class AuthApi : public ApiTest {
  protected:
   // Creates a key with the admin key; returns {id, key}.
   std::pair<std::string, std::string> make_key(const std::string& name, const std::string& role) {
-    auto r = send("POST", "/v1/admin/keys", R"({"name":")" + name + R"(","role":")" + role + R"("})");
+    auto r =
+        send("POST", "/v1/admin/keys", R"({"name":")" + name + R"(","role":")" + role + R"("})");
     EXPECT_EQ(r.status, 201) << r.body;
     const auto v = json_of(r);
     return {std::string(v.string_at("id")), std::string(v.string_at("key"))};
@@ -122,11 +123,14 @@ TEST_P(AuthApi, AKeyIsShownOnceStoredHashedAndItsNameIsTheActor) {
   EXPECT_EQ(stored.str().find(key.substr(18)), std::string::npos) << "only a salted hash is kept";
 
   // Bad requests name the field; a second key of the same name is a conflict.
-  EXPECT_EQ(first_field(problem_of(send("POST", "/v1/admin/keys", R"({"name":"x","role":"boss"})"), 422)),
-            "role");
-  EXPECT_EQ(first_field(problem_of(send("POST", "/v1/admin/keys", R"({"name":"a b","role":"reader"})"), 422)),
+  EXPECT_EQ(
+      first_field(problem_of(send("POST", "/v1/admin/keys", R"({"name":"x","role":"boss"})"), 422)),
+      "role");
+  EXPECT_EQ(first_field(problem_of(
+                send("POST", "/v1/admin/keys", R"({"name":"a b","role":"reader"})"), 422)),
             "name");
-  EXPECT_EQ(first_field(problem_of(send("POST", "/v1/admin/keys", R"({"role":"reader"})"), 422)), "name");
+  EXPECT_EQ(first_field(problem_of(send("POST", "/v1/admin/keys", R"({"role":"reader"})"), 422)),
+            "name");
   EXPECT_EQ(first_field(problem_of(
                 send("POST", "/v1/admin/keys", R"({"name":"y","role":"reader","scope":1})"), 422)),
             "scope");

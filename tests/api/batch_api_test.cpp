@@ -9,7 +9,8 @@ using namespace test_support;
 
 class BatchApi : public ApiTest {
  protected:
-  static std::string cmd(const std::string& method, const std::string& path, const std::string& body) {
+  static std::string cmd(const std::string& method, const std::string& path,
+                         const std::string& body) {
     return R"({"method":")" + method + R"(","path":")" + path + R"(","body":)" + body + "}";
   }
   static std::string batch(const std::vector<std::string>& cmds, bool atomic = false) {
@@ -84,23 +85,31 @@ TEST_P(BatchApi, AnAtomicBatchIsAllOrNothing) {
 
 TEST_P(BatchApi, ABadBatchNamesTheFieldAndAppendsNothing) {
   const auto before = log_size();
-  EXPECT_EQ(first_field(problem_of(send("POST", "/v1/batch", R"({"commands":[]})"), 422)), "commands");
-  EXPECT_EQ(first_field(problem_of(send("POST", "/v1/batch", R"({"commands":[{}],"extra":1})"), 400)),
-            "extra");
-  EXPECT_EQ(first_field(problem_of(send("POST", "/v1/batch", R"({"commands":[{}],"atomic":"yes"})"), 422)),
+  EXPECT_EQ(first_field(problem_of(send("POST", "/v1/batch", R"({"commands":[]})"), 422)),
+            "commands");
+  EXPECT_EQ(
+      first_field(problem_of(send("POST", "/v1/batch", R"({"commands":[{}],"extra":1})"), 400)),
+      "extra");
+  EXPECT_EQ(first_field(
+                problem_of(send("POST", "/v1/batch", R"({"commands":[{}],"atomic":"yes"})"), 422)),
             "atomic");
   auto r = send("POST", "/v1/batch",
                 batch({R"({"method":"GET","path":"/v1/customers"})",
                        cmd("POST", "/v1/admin/keys", R"({"name":"x","role":"admin"})"),
-                       cmd("POST", "/v1/customers", "[1]"), R"({"method":"POST","path":"/v1/customers","x":1})",
+                       cmd("POST", "/v1/customers", "[1]"),
+                       R"({"method":"POST","path":"/v1/customers","x":1})",
                        cmd("POST", "/v1/nowhere", "{}")}));
   EXPECT_EQ(statuses(r), (std::vector<int>{422, 422, 422, 400, 404}));
   const auto doc = json_of(r);
   const auto& results = doc.find("results")->as_array();
-  EXPECT_EQ(results[0].find("body")->find("errors")->as_array()[0].string_at("field"), "commands[0].method");
-  EXPECT_EQ(results[1].find("body")->find("errors")->as_array()[0].string_at("field"), "commands[1].path");
-  EXPECT_EQ(results[2].find("body")->find("errors")->as_array()[0].string_at("field"), "commands[2].body");
-  EXPECT_EQ(results[3].find("body")->find("errors")->as_array()[0].string_at("field"), "commands[3].x");
+  EXPECT_EQ(results[0].find("body")->find("errors")->as_array()[0].string_at("field"),
+            "commands[0].method");
+  EXPECT_EQ(results[1].find("body")->find("errors")->as_array()[0].string_at("field"),
+            "commands[1].path");
+  EXPECT_EQ(results[2].find("body")->find("errors")->as_array()[0].string_at("field"),
+            "commands[2].body");
+  EXPECT_EQ(results[3].find("body")->find("errors")->as_array()[0].string_at("field"),
+            "commands[3].x");
   EXPECT_EQ(log_size(), before);
 }
 

@@ -32,9 +32,10 @@ class sse_client {
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
-    std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      "Connection: close\r\nAccept: text/event-stream\r\nAuthorization: Bearer " + std::string(k_key) +
-                      "\r\n";
+    std::string req = "GET " + target +
+                      " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Connection: close\r\nAccept: text/event-stream\r\nAuthorization: Bearer " +
+                      std::string(k_key) + "\r\n";
     for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
     req += "\r\n";
     (void)::send(fd_, req.data(), req.size(), MSG_NOSIGNAL);
@@ -212,9 +213,10 @@ TEST_P(StreamApi, AClientThatFallsTooFarBehindIsDroppedAndToldWhereToResume) {
   for (int w = 0; w < 4; ++w) {
     writers.emplace_back([this, w] {
       for (int i = 0; i < 200; ++i) {
-        auto r = send("POST", "/v1/customers",
-                      R"({"name":"Filler )" + std::to_string(w) + "-" + std::to_string(i) +
-                          R"(","dba_name":"A name long enough to make each event a little larger"})");
+        auto r =
+            send("POST", "/v1/customers",
+                 R"({"name":"Filler )" + std::to_string(w) + "-" + std::to_string(i) +
+                     R"(","dba_name":"A name long enough to make each event a little larger"})");
         EXPECT_EQ(r.status, 201);
       }
     });

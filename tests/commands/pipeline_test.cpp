@@ -214,16 +214,16 @@ TEST_F(PipelineTest, AFailedAppendRollsBackEveryTentativeChangeWithoutReadingThe
   const auto before = model_.customer(customer_id{customer});
   faulty_.fail_appends(1, errc::unavailable);
   faulty_.fail_reads(1000, errc::unavailable);  // a replay of the log would fail too
-  auto r = run(register_asset{customer_id{customer},
-                              value(object{{"site_id", value(site->entity_id)},
-                                           {"serial_no", value("SN-9")}})});
+  auto r = run(register_asset{
+      customer_id{customer},
+      value(object{{"site_id", value(site->entity_id)}, {"serial_no", value("SN-9")}})});
   ASSERT_FALSE(r);
   faulty_.fail_reads(0);
   EXPECT_EQ(model_.customer(customer_id{customer}), before);
   EXPECT_FALSE(model_.serial_owner("SN-9").has_value());
-  auto retry = run(register_asset{customer_id{customer},
-                                  value(object{{"site_id", value(site->entity_id)},
-                                               {"serial_no", value("SN-9")}})});
+  auto retry = run(register_asset{
+      customer_id{customer},
+      value(object{{"site_id", value(site->entity_id)}, {"serial_no", value("SN-9")}})});
   ASSERT_TRUE(retry) << retry.error().detail;
   EXPECT_EQ(model_.serial_owner("SN-9"), retry->entity_id);
 }
@@ -239,8 +239,8 @@ TEST_F(PipelineTest, ARefusedAtomicGroupRestoresEveryEntryItTouched) {
   auto north = run(add_site{cid, value(object{{"name", value("North")}})});
   auto south = run(add_site{cid, value(object{{"name", value("South")}})});
   ASSERT_TRUE(north && south);
-  auto pump = run(register_asset{cid, value(object{{"site_id", value(north->entity_id)},
-                                                   {"serial_no", value("SN-P")}})});
+  auto pump = run(register_asset{
+      cid, value(object{{"site_id", value(north->entity_id)}, {"serial_no", value("SN-P")}})});
   ASSERT_TRUE(pump);
   auto fan = run(add_part{asset_id{pump->entity_id}, value(object{{"name", value("Fan")}})});
   ASSERT_TRUE(fan);
@@ -249,22 +249,35 @@ TEST_F(PipelineTest, ARefusedAtomicGroupRestoresEveryEntryItTouched) {
 
   std::vector<std::pair<command, command_meta>> group;
   const command_meta meta{"tester", "", ""};
-  group.emplace_back(change_customer{cid, value(object{{"phone1", value("555-0100")}}), std::nullopt}, meta);
+  group.emplace_back(
+      change_customer{cid, value(object{{"phone1", value("555-0100")}}), std::nullopt}, meta);
   group.emplace_back(add_contact{cid, value(object{{"name", value("Fay")}})}, meta);
-  group.emplace_back(change_contact{contact_id{david}, value(object{{"title", value("Boss")}}), std::nullopt}, meta);
+  group.emplace_back(
+      change_contact{contact_id{david}, value(object{{"title", value("Boss")}}), std::nullopt},
+      meta);
   group.emplace_back(make_primary_contact{contact_id{erin}, std::nullopt}, meta);
   group.emplace_back(remove_contact{contact_id{david}, std::nullopt}, meta);
-  group.emplace_back(change_site{site_id{south->entity_id}, value(object{{"name", value("Far South")}}), std::nullopt}, meta);
-  group.emplace_back(move_asset{asset_id{pump->entity_id}, site_id{south->entity_id}, std::nullopt}, meta);
-  group.emplace_back(add_part{asset_id{pump->entity_id}, value(object{{"name", value("Belt")}})}, meta);
-  group.emplace_back(change_part{part_id{fan->entity_id}, value(object{{"part_number", value("F-9")}}), std::nullopt}, meta);
-  group.emplace_back(register_customer{value(object{{"name", value("Newco")}, {"external_id", value("NEW-1")}})}, meta);
+  group.emplace_back(change_site{site_id{south->entity_id},
+                                 value(object{{"name", value("Far South")}}), std::nullopt},
+                     meta);
+  group.emplace_back(move_asset{asset_id{pump->entity_id}, site_id{south->entity_id}, std::nullopt},
+                     meta);
+  group.emplace_back(add_part{asset_id{pump->entity_id}, value(object{{"name", value("Belt")}})},
+                     meta);
+  group.emplace_back(change_part{part_id{fan->entity_id},
+                                 value(object{{"part_number", value("F-9")}}), std::nullopt},
+                     meta);
+  group.emplace_back(
+      register_customer{value(object{{"name", value("Newco")}, {"external_id", value("NEW-1")}})},
+      meta);
   group.emplace_back(register_asset{cid, value(object{{"site_id", value(north->entity_id)},
-                                                      {"serial_no", value("SN-P")}})}, meta);  // taken
+                                                      {"serial_no", value("SN-P")}})},
+                     meta);  // taken
   std::promise<std::vector<result<command_outcome>>> p;
   auto f = p.get_future();
-  pipeline_.submit_group(std::move(group), true,
-                         [&p](std::vector<result<command_outcome>> r) { p.set_value(std::move(r)); });
+  pipeline_.submit_group(std::move(group), true, [&p](std::vector<result<command_outcome>> r) {
+    p.set_value(std::move(r));
+  });
   const auto answers = f.get();
   ASSERT_EQ(answers.size(), 11u);
   for (std::size_t i = 0; i + 1 < answers.size(); ++i) {
@@ -279,7 +292,8 @@ TEST_F(PipelineTest, ARefusedAtomicGroupRestoresEveryEntryItTouched) {
   EXPECT_EQ(model_.serial_owner("SN-P"), pump->entity_id);
 
   // The same changes, not refused, all land.
-  auto again = run(change_part{part_id{fan->entity_id}, value(object{{"part_number", value("F-9")}}), std::nullopt});
+  auto again = run(change_part{part_id{fan->entity_id},
+                               value(object{{"part_number", value("F-9")}}), std::nullopt});
   ASSERT_TRUE(again) << again.error().detail;
   EXPECT_EQ(model_.customer(cid).parts.at(fan->entity_id).fields.string_at("part_number"), "F-9");
 }

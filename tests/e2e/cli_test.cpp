@@ -17,22 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct run_result {
-  int status = -1;  // exit status
-  std::string out;  // stdout
-};
-
-// Runs the fieldledger tool with a shell command line of arguments (stderr to a log file).
-run_result tool(const std::string& args) {
-  const std::string cmd = std::string(FIELDLEDGER_BINARY_DIR) + "/fieldledger " + args;
-  run_result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  const int status = ::pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+// Runs the fieldledger tool with a shell command line of arguments.
+command_result tool(const std::string& args) {
+  return run_command(std::string(FIELDLEDGER_BINARY_DIR) + "/fieldledger " + args);
 }
 
 class CliTest : public ::testing::Test {
@@ -50,25 +37,31 @@ class CliTest : public ::testing::Test {
     daemon d(data, key_);
     d.start();
     for (int i = 0; i < 12; ++i) {
-      auto c = d.send("POST", "/v1/customers", R"({"name":"Customer )" + std::to_string(i) + R"("})");
+      auto c =
+          d.send("POST", "/v1/customers", R"({"name":"Customer )" + std::to_string(i) + R"("})");
       ASSERT_EQ(c.status, 201) << c.body;
       const std::string id(json::parse(c.body)->string_at("id"));
-      ASSERT_EQ(d.send("POST", "/v1/customers/" + id + "/contacts", R"({"name":"Pat"})").status, 201);
+      ASSERT_EQ(d.send("POST", "/v1/customers/" + id + "/contacts", R"({"name":"Pat"})").status,
+                201);
       auto s = d.send("POST", "/v1/customers/" + id + "/sites", R"({"name":"Main"})");
       ASSERT_EQ(s.status, 201) << s.body;
       const std::string site(json::parse(s.body)->string_at("id"));
-      auto a = d.send("POST", "/v1/customers/" + id + "/assets",
-                      R"({"site_id":")" + site + R"(","serial_no":"SN-)" + std::to_string(i) + R"("})");
+      auto a =
+          d.send("POST", "/v1/customers/" + id + "/assets",
+                 R"({"site_id":")" + site + R"(","serial_no":"SN-)" + std::to_string(i) + R"("})");
       ASSERT_EQ(a.status, 201) << a.body;
       const std::string asset(json::parse(a.body)->string_at("id"));
       ASSERT_EQ(d.send("POST", "/v1/assets/" + asset + "/parts", R"({"name":"Fan"})").status, 201);
     }
-    ASSERT_EQ(d.send("PATCH", "/v1/customers/" + std::string(json::parse(
-                                  d.get("/v1/customers?q=customer").body)->find("items")
-                                  ->as_array()[0].string_at("id")),
-                     R"({"phone1":"555-0100"})")
-                  .status,
-              200);
+    ASSERT_EQ(
+        d.send("PATCH",
+               "/v1/customers/" + std::string(json::parse(d.get("/v1/customers?q=customer").body)
+                                                  ->find("items")
+                                                  ->as_array()[0]
+                                                  .string_at("id")),
+               R"({"phone1":"555-0100"})")
+            .status,
+        200);
     d.kill(SIGTERM);
   }
 
@@ -91,7 +84,8 @@ TEST_F(CliTest, ExportImportRebuildVerifyRoundTripsAndVerifyNamesACorruptedEntry
     ASSERT_TRUE(v) << line;
     EXPECT_EQ(v->string_at("specversion"), "1.0");
   }
-  EXPECT_EQ(lines, 12u * 6 + 1) << "registered, contact added, primary, site, asset, part; a change";
+  EXPECT_EQ(lines, 12u * 6 + 1)
+      << "registered, contact added, primary, site, asset, part; a change";
 
   ASSERT_EQ(tool("import --data " + b + " < " + file + " 2>/dev/null").status, 0);
   EXPECT_EQ(tool("import --data " + b + " < " + file + " 2>/dev/null").status, 1)
@@ -175,7 +169,8 @@ TEST_F(CliTest, KeysMadeAndRevokedByTheToolTakeEffectInARunningServer) {
   const auto a = dir("a");
   daemon d(a, key_);
   d.start();
-  const auto made = tool("keys create --data " + a + " --name night-shift --role writer 2>/dev/null");
+  const auto made =
+      tool("keys create --data " + a + " --name night-shift --role writer 2>/dev/null");
   ASSERT_EQ(made.status, 0);
   const std::string key = made.out.substr(0, made.out.find('\n'));
   ASSERT_TRUE(key.starts_with("flk_")) << made.out;
@@ -183,7 +178,8 @@ TEST_F(CliTest, KeysMadeAndRevokedByTheToolTakeEffectInARunningServer) {
                                                  {"Content-Type", "application/json"}};
   auto r = http(d.port(), "POST", "/v1/customers", R"({"name":"Made at night"})", as_it);
   ASSERT_EQ(r.status, 201) << r.body;
-  EXPECT_EQ(http(d.port(), "GET", "/v1/admin/keys", {}, as_it).status, 403) << "a writer is no admin";
+  EXPECT_EQ(http(d.port(), "GET", "/v1/admin/keys", {}, as_it).status, 403)
+      << "a writer is no admin";
 
   const auto listed = tool("keys list --data " + a + " 2>/dev/null");
   EXPECT_NE(listed.out.find("night-shift"), std::string::npos) << listed.out;

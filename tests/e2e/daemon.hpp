@@ -9,18 +9,19 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
-#include <vector>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace fieldledger::e2e {
 
 struct http_response {
-  int status = 0;  // 0: no answer (connection refused or dropped)
+  int status = 0;                              // 0: no answer (connection refused or dropped)
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
 };
@@ -60,7 +61,8 @@ inline http_response http(std::uint16_t port, const std::string& method, const s
   }
   std::string raw;
   char buf[8192];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) raw.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+    raw.append(buf, static_cast<std::size_t>(n));
   ::close(fd);
   const auto head_end = raw.find("\r\n\r\n");
   if (head_end == std::string::npos || raw.size() < 12) return out;
@@ -80,6 +82,22 @@ inline http_response http(std::uint16_t port, const std::string& method, const s
   }
   out.body = raw.substr(head_end + 4);
   return out;
+}
+
+// Runs a shell command; its exit status and standard output.
+struct command_result {
+  int status = -1;
+  std::string out;
+};
+inline command_result run_command(const std::string& cmd) {
+  command_result r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int status = ::pclose(p);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 // A free loopback port (bound and released; good enough for a test).
@@ -111,7 +129,8 @@ class daemon {
       ::setenv("FIELDLEDGER_ADMIN_KEY", key_.c_str(), 1);
       const std::string bin = std::string(FIELDLEDGER_BINARY_DIR) + "/fieldledgerd";
       const std::string listen = "127.0.0.1:" + std::to_string(port_);
-      std::vector<const char*> argv{bin.c_str(), "--data", data_.c_str(), "--listen", listen.c_str()};
+      std::vector<const char*> argv{bin.c_str(), "--data", data_.c_str(), "--listen",
+                                    listen.c_str()};
       for (const auto& a : extra_) argv.push_back(a.c_str());
       argv.push_back(nullptr);
       ::execv(bin.c_str(), const_cast<char* const*>(argv.data()));
@@ -145,7 +164,8 @@ class daemon {
   // How start() tells that the server is ready (by default: GET /readyz over plain HTTP).
   void ready_when(std::function<bool()> check) { ready_ = std::move(check); }
 
-  http_response get(const std::string& target, std::map<std::string, std::string> extra = {}) const {
+  http_response get(const std::string& target,
+                    std::map<std::string, std::string> extra = {}) const {
     extra.merge(auth());
     return http(port_, "GET", target, {}, extra);
   }
@@ -163,7 +183,9 @@ class daemon {
   std::vector<std::string> extra_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
-  std::function<bool()> ready_ = [this] { return http(port_, "GET", "/readyz", {}, auth()).status == 200; };
+  std::function<bool()> ready_ = [this] {
+    return http(port_, "GET", "/readyz", {}, auth()).status == 200;
+  };
 };
 
 }  // namespace fieldledger::e2e

@@ -14,15 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
+std::string run(const std::string& cmd) { return run_command(cmd).out; }
 
 class TlsTest : public ::testing::Test {
  protected:
@@ -33,7 +25,8 @@ class TlsTest : public ::testing::Test {
   ~TlsTest() override { fs::remove_all(dir_); }
 
   // curl over HTTPS, trusting only the test's certificate; "<status> <body>".
-  std::string curl(std::uint16_t port, const std::string& path, const std::string& args = {}) const {
+  std::string curl(std::uint16_t port, const std::string& path,
+                   const std::string& args = {}) const {
     return run("curl -s -m 10 --cacert " + (dir_ / "cert.pem").string() +
                " -H 'Authorization: Bearer " + key_ + "' -w ' %{http_code}' " + args +
                " https://127.0.0.1:" + std::to_string(port) + path);
@@ -45,11 +38,12 @@ class TlsTest : public ::testing::Test {
 
 TEST_F(TlsTest, ServesHttpsWithAGeneratedCertificate) {
   const auto cert = (dir_ / "cert.pem").string(), key = (dir_ / "key.pem").string();
-  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
-                         " -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
-                         "2>/dev/null")
-                            .c_str()),
-            0);
+  ASSERT_EQ(
+      std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
+                   " -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+                   "2>/dev/null")
+                      .c_str()),
+      0);
   daemon d((dir_ / "data").string(), key_, {"--tls-cert", cert, "--tls-key", key});
   d.ready_when([&] { return curl(d.port(), "/readyz").ends_with(" 200"); });
   d.start();

@@ -90,12 +90,11 @@ TEST(EventCodec, RefusesWhatIsNotOneOfOurEvents) {
     }
     return to_json(d);
   };
-  for (const auto& text : {std::string("not json"), std::string("[1]"),
-                           with("specversion", "0.3"), with("type", "customer.registered"),
-                           with("entityversion", value{}), with("entityversion", "3"),
-                           with("data", array{}), with("customerid", value{}),
-                           with("schemaversion", k_current_schema_version + 1),
-                           with("schemaversion", 0)}) {
+  for (const auto& text :
+       {std::string("not json"), std::string("[1]"), with("specversion", "0.3"),
+        with("type", "customer.registered"), with("entityversion", value{}),
+        with("entityversion", "3"), with("data", array{}), with("customerid", value{}),
+        with("schemaversion", k_current_schema_version + 1), with("schemaversion", 0)}) {
     auto r = decode_event(text);
     EXPECT_FALSE(r) << text;
     if (!r) {

@@ -67,10 +67,13 @@ class RunnerTest : public ::testing::Test {
 
   // A customer with contacts, sites, assets and parts, changed in every way.
   void write_history() {
-    const customer_id acme{id_of(register_customer{object{{"name", "Acme Facilities"}, {"external_id", "A-1"}}})};
-    const customer_id beta{id_of(register_customer{object{{"name", "Beta"}, {"parent_id", acme.get()}}})};
+    const customer_id acme{
+        id_of(register_customer{object{{"name", "Acme Facilities"}, {"external_id", "A-1"}}})};
+    const customer_id beta{
+        id_of(register_customer{object{{"name", "Beta"}, {"parent_id", acme.get()}}})};
     const auto david = id_of(add_contact{acme, object{{"name", "David Chen"}}});
-    const auto erin = id_of(add_contact{acme, object{{"name", "Erin Diaz"}, {"roles", array{"billing"}}}});
+    const auto erin =
+        id_of(add_contact{acme, object{{"name", "Erin Diaz"}, {"roles", array{"billing"}}}});
     run(make_primary_contact{contact_id{erin}, std::nullopt});
     run(change_contact{contact_id{erin}, object{{"title", "Accounts"}}, std::nullopt});
     run(remove_contact{contact_id{david}, std::nullopt});
@@ -78,7 +81,8 @@ class RunnerTest : public ::testing::Test {
     run(deactivate_customer{beta, std::nullopt});
     const auto north = id_of(add_site{acme, object{{"name", "North"}}});
     const auto south = id_of(add_site{acme, object{{"name", "South"}}});
-    const auto pump = id_of(register_asset{acme, object{{"site_id", north}, {"serial_no", "P-1"}, {"brand", "Grundfos"}}});
+    const auto pump = id_of(register_asset{
+        acme, object{{"site_id", north}, {"serial_no", "P-1"}, {"brand", "Grundfos"}}});
     id_of(register_asset{acme, object{{"site_id", north}, {"product_class", "hvac"}}});
     run(move_asset{asset_id{pump}, site_id{south}, std::nullopt});
     const auto fan = id_of(add_part{asset_id{pump}, object{{"name", "Fan"}}});
@@ -179,7 +183,8 @@ TEST_F(RunnerTest, APauseKeepsWaitersWaitingAndFollowsOnFromTheSwappedStore) {
                    [&](bool ok) { ++(ok ? satisfied : failed); });
   }
   auto paused = r.while_paused([&]() -> result<void> {
-    for (int i = 0; i < 40; ++i) run(register_customer{object{{"name", "During " + std::to_string(i)}}});
+    for (int i = 0; i < 40; ++i)
+      run(register_customer{object{{"name", "During " + std::to_string(i)}}});
     std::this_thread::sleep_for(50ms);
     EXPECT_EQ(satisfied + failed, 0) << "nobody is answered while the views are paused";
     auto fresh = std::make_shared<memory_view_store>();
