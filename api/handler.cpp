@@ -100,6 +100,25 @@ enum class route_id {
   admin_keys,
   admin_key,
   batch,
+  // notes, work orders, notification recipients, summary
+  customer_notes,
+  site_notes,
+  asset_notes,
+  note,
+  customer_work_orders,
+  work_order,
+  work_order_assign,
+  work_order_complete,
+  work_order_cancel,
+  customer_service_history,
+  site_service_history,
+  asset_service_history,
+  notification_recipients,
+  customer_summary,
+  // picklists
+  picklists,
+  picklist,
+  picklist_retire,
 };
 
 struct route {
@@ -161,6 +180,35 @@ const route k_routes[] = {
     {route_id::batch, {"v1", "batch"}, {http::verb::post}},
     {route_id::admin_key, {"v1", "admin", "keys", "+"}, {http::verb::get, http::verb::delete_}},
     {route_id::product, {"v1", "products", "+"}, {http::verb::get, http::verb::patch}},
+    // notes, work orders, notification recipients, summary
+    {route_id::customer_notes,
+     {"v1", "customers", "*", "notes"},
+     {http::verb::get, http::verb::post}},
+    {route_id::site_notes, {"v1", "sites", "*", "notes"}, {http::verb::get}},
+    {route_id::asset_notes, {"v1", "assets", "*", "notes"}, {http::verb::get}},
+    {route_id::note,
+     {"v1", "notes", "*"},
+     {http::verb::get, http::verb::patch, http::verb::delete_}},
+    {route_id::customer_work_orders,
+     {"v1", "customers", "*", "work-orders"},
+     {http::verb::get, http::verb::post}},
+    {route_id::work_order, {"v1", "work-orders", "*"}, {http::verb::get}},
+    {route_id::work_order_assign, {"v1", "work-orders", "*", "assign"}, {http::verb::post}},
+    {route_id::work_order_complete, {"v1", "work-orders", "*", "complete"}, {http::verb::post}},
+    {route_id::work_order_cancel, {"v1", "work-orders", "*", "cancel"}, {http::verb::post}},
+    {route_id::customer_service_history,
+     {"v1", "customers", "*", "service-history"},
+     {http::verb::get}},
+    {route_id::site_service_history, {"v1", "sites", "*", "service-history"}, {http::verb::get}},
+    {route_id::asset_service_history, {"v1", "assets", "*", "service-history"}, {http::verb::get}},
+    {route_id::notification_recipients,
+     {"v1", "customers", "*", "notification-recipients"},
+     {http::verb::get}},
+    {route_id::customer_summary, {"v1", "customers", "*", "summary"}, {http::verb::get}},
+    // picklists
+    {route_id::picklists, {"v1", "picklists"}, {http::verb::get}},
+    {route_id::picklist, {"v1", "picklists", "+"}, {http::verb::get, http::verb::post}},
+    {route_id::picklist_retire, {"v1", "picklists", "+", "retire"}, {http::verb::post}},
 };
 
 const route* match(const std::vector<std::string>& segments) {
@@ -231,6 +279,9 @@ permission needed(route_id id, http::verb method, const target& t) {
     case route_id::admin_keys:
     case route_id::admin_key:
       return permission::admin;
+    case route_id::picklist:
+    case route_id::picklist_retire:  // admin-managed; everyone reads them
+      return method == http::verb::get ? permission::read : permission::admin;
     case route_id::customer_history:
     case route_id::contact_history:
     case route_id::site_history:
@@ -1062,6 +1113,188 @@ void admin_key(exchange& x, const std::string& id) {
   x.fail_with(error{errc::not_found, "no key with id \"" + id + "\"", {}, {}});
 }
 
+// ---- notes, work orders, notification recipients, summary -----------------------------------
+
+void notes_of(exchange& x, const std::string& id, projections::listed_under under) {
+  if (x.req.method() == http::verb::post) {
+    return body_command(x, [&](value body) { return add_note{customer_id{id}, std::move(body)}; });
+  }
+  x.as_of_entity = id;
+  get_page(x, {}, [id, under](const projections::queries& q, std::size_t n, const std::string& c) {
+    return q.notes(under, id, n, c);
+  });
+}
+
+void note(exchange& x, const std::string& id) {
+  if (x.req.method() == http::verb::get) {
+    x.as_of_entity = id;
+    return get_document(
+        x, note_id{id}, "note",
+        [](const projections::queries& q, const note_id& i) { return q.note(i.get()); });
+  }
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  if (x.req.method() == http::verb::delete_) return x.command(remove_note{note_id{id}, *match});
+  auto patch = json_body(x.req);
+  if (!check(x, patch)) return;
+  x.command(change_note{note_id{id}, std::move(*patch), *match});
+}
+
+// A customer's work orders (the jobs tab) and the service history of a customer, site or asset:
+// work orders newest first, filtered by status and priority.
+void work_orders_of(exchange& x, const std::string& id, projections::listed_under under) {
+  if (x.req.method() == http::verb::post) {
+    return body_command(x, [&](value body) {
+      return create_work_order{customer_id{id}, std::move(body)};
+    });
+  }
+  projections::work_order_filter f;
+  f.status = param(x, "status");
+  f.priority = param(x, "priority");
+  if (!f.status.empty() && f.status != k_wo_open && f.status != k_wo_assigned &&
+      f.status != k_wo_completed && f.status != k_wo_cancelled) {
+    return x.fail_with(error{errc::invalid,
+                             "unknown status filter",
+                             {{"status", "one of open, assigned, completed, cancelled"}},
+                             {}});
+  }
+  if (!f.priority.empty() &&
+      std::ranges::find(k_wo_priorities, f.priority) == std::end(k_wo_priorities)) {
+    return x.fail_with(error{errc::invalid,
+                             "unknown priority filter",
+                             {{"priority", "one of low, normal, high, urgent"}},
+                             {}});
+  }
+  x.as_of_entity = id;
+  get_page(x, {"status", "priority"},
+           [id, under, f](const projections::queries& q, std::size_t n, const std::string& c) {
+             auto g = f;
+             g.limit = n;
+             g.cursor = c;
+             return q.work_orders(under, id, g);
+           });
+}
+
+void work_order(exchange& x, const std::string& id) {
+  x.as_of_entity = id;
+  get_document(
+      x, work_order_id{id}, "work order",
+      [](const projections::queries& q, const work_order_id& i) { return q.work_order(i.get()); });
+}
+
+void work_order_move(exchange& x, const std::string& id, work_order_step step) {
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  value body{object{}};
+  if (!x.req.body().empty()) {
+    auto parsed = json_body(x.req);
+    if (!check(x, parsed)) return;
+    body = std::move(*parsed);
+  }
+  x.command(move_work_order{work_order_id{id}, step, std::move(body), *match});
+}
+
+void notification_recipients(exchange& x, const std::string& id) {
+  if (!check(x, check_params(x.t, {"kind", "site_id", "min_position"}))) return;
+  const auto kind = param(x, "kind");
+  if (kind != "work_orders" && kind != "quote_approvals" && kind != "completions" &&
+      kind != "invoices") {
+    return x.fail_with(error{
+        errc::invalid,
+        kind.empty() ? "say which notification: kind is required" : "unknown notification kind",
+        {{"kind", "one of work_orders, quote_approvals, completions, invoices"}},
+        {}});
+  }
+  const auto site = param(x, "site_id");
+  if (!site.empty() && !is_id(site)) {
+    return x.fail_with(
+        error{errc::invalid, "site_id must be an id", {{"site_id", "must be an id"}}, {}});
+  }
+  x.query([cid = customer_id{id}, kind, site](const request& req, const projections::queries& q) {
+    auto doc = q.notification_recipients(cid, kind, site);
+    return doc ? json_response(req, http::status::ok, std::move(*doc)) : problem(req, doc.error());
+  });
+}
+
+// The customer 360: one read for the summary pane. The recent changes come from the history
+// (what changed, when and by whom; the field values stay behind the audit role).
+void customer_summary(exchange& x, const std::string& id) {
+  if (!check(x, check_params(x.t, {"min_position"}))) return;
+  x.query([&audit = x.s.audit, cid = customer_id{id}](const request& req,
+                                                      const projections::queries& q) {
+    projections::history_filter f;
+    f.limit = 5;
+    std::string recent = "[";
+    if (auto h = audit.history(cid, f)) {
+      bool first = true;
+      for (const auto& item : h->items) {
+        auto entry = json::parse(item);
+        if (!entry || !entry->is_object()) continue;
+        entry->as_object().erase("changes");
+        if (!first) recent += ',';
+        recent += to_json(*entry);
+        first = false;
+      }
+    } else if (h.error().code != errc::not_found) {
+      return problem(req, h.error());
+    }
+    recent += ']';
+    auto doc = q.summary(cid, recent);
+    if (!doc) return problem(req, doc.error());
+    if (!*doc) {
+      return problem(req,
+                     error{errc::not_found, "no customer with id \"" + cid.get() + "\"", {}, {}});
+    }
+    return json_response(req, http::status::ok, std::move(**doc));
+  });
+}
+
+// ---- picklists -------------------------------------------------------------------------------
+
+void picklists(exchange& x) {
+  if (!check(x, check_params(x.t, {"min_position"}))) return;
+  x.query([](const request& req, const projections::queries& q) {
+    std::string body = "{\"items\":[";
+    bool first = true;
+    for (auto name : k_picklist_names) {
+      auto doc = q.picklist(name);
+      if (!doc) return problem(req, doc.error());
+      if (!first) body += ',';
+      body += *doc;
+      first = false;
+    }
+    body += "]}";
+    return json_response(req, http::status::ok, std::move(body));
+  });
+}
+
+// GET a picklist; POST {"value"} adds (or reinstates) a value, .../retire retires one.
+void picklist(exchange& x, const std::string& name, picklist_step step) {
+  if (std::ranges::find(k_picklist_names, name) == std::end(k_picklist_names)) {
+    return x.fail_with(error{errc::not_found,
+                             "no picklist named \"" + name +
+                                 "\"; the picklists are customer_type, industry, category, "
+                                 "service_zone and product_class",
+                             {},
+                             {}});
+  }
+  if (x.req.method() == http::verb::get) {
+    if (!check(x, check_params(x.t, {"min_position"}))) return;
+    return x.query([name](const request& req, const projections::queries& q) {
+      auto doc = q.picklist(name);
+      return doc ? document_response(req, std::move(*doc)) : problem(req, doc.error());
+    });
+  }
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  auto body = json_body(x.req);
+  if (!check(x, body)) return;
+  x.command(change_picklist{name, step, std::move(*body), *match});
+}
+
 void batch(exchange& x);
 
 // Everything after authentication: the route's method, role, media types and id shapes, then
@@ -1200,6 +1433,41 @@ void dispatch(const services& s_, const handler_options& o_, request req, target
       return admin_key(x, id);
     case route_id::batch:
       return batch(x);
+    // notes, work orders, notification recipients, summary
+    case route_id::customer_notes:
+      return notes_of(x, id, projections::listed_under::customer);
+    case route_id::site_notes:
+      return notes_of(x, id, projections::listed_under::site);
+    case route_id::asset_notes:
+      return notes_of(x, id, projections::listed_under::asset);
+    case route_id::note:
+      return note(x, id);
+    case route_id::customer_work_orders:
+      return work_orders_of(x, id, projections::listed_under::customer);
+    case route_id::work_order:
+      return work_order(x, id);
+    case route_id::work_order_assign:
+      return work_order_move(x, id, work_order_step::assign);
+    case route_id::work_order_complete:
+      return work_order_move(x, id, work_order_step::complete);
+    case route_id::work_order_cancel:
+      return work_order_move(x, id, work_order_step::cancel);
+    case route_id::customer_service_history:
+      return work_orders_of(x, id, projections::listed_under::customer);
+    case route_id::site_service_history:
+      return work_orders_of(x, id, projections::listed_under::site);
+    case route_id::asset_service_history:
+      return work_orders_of(x, id, projections::listed_under::asset);
+    case route_id::notification_recipients:
+      return notification_recipients(x, id);
+    case route_id::customer_summary:
+      return customer_summary(x, id);
+    case route_id::picklists:
+      return picklists(x);
+    case route_id::picklist:
+      return picklist(x, id, picklist_step::add);
+    case route_id::picklist_retire:
+      return picklist(x, id, picklist_step::retire);
   }
 }
 

@@ -76,6 +76,17 @@ result<customer_id> target_customer(const command& cmd, const write_model& model
     result<customer_id> operator()(const change_product&) const {
       return customer_id{std::string(k_catalogue)};
     }
+    // notes and work orders
+    result<customer_id> operator()(const add_note& c) const { return c.customer; }
+    result<customer_id> operator()(const change_note& c) const { return owner(c.id.get(), "note"); }
+    result<customer_id> operator()(const remove_note& c) const { return owner(c.id.get(), "note"); }
+    result<customer_id> operator()(const create_work_order& c) const { return c.customer; }
+    result<customer_id> operator()(const move_work_order& c) const {
+      return owner(c.id.get(), "work order");
+    }
+    result<customer_id> operator()(const change_picklist&) const {
+      return customer_id{std::string(k_picklists)};
+    }
   };
   return std::visit(visitor{model}, cmd);
 }
@@ -89,8 +100,11 @@ std::string addressed_entity(const command& cmd) {
           return {};
         } else if constexpr (std::is_same_v<t, change_product>) {
           return c.code;
+        } else if constexpr (std::is_same_v<t, change_picklist>) {
+          return c.name;
         } else if constexpr (std::is_same_v<t, add_contact> || std::is_same_v<t, add_site> ||
-                             std::is_same_v<t, register_asset>) {
+                             std::is_same_v<t, register_asset> || std::is_same_v<t, add_note> ||
+                             std::is_same_v<t, create_work_order>) {
           return c.customer.get();
         } else if constexpr (std::is_same_v<t, add_part>) {
           return c.asset.get();
@@ -108,8 +122,12 @@ command_outcome unchanged_outcome(const command& cmd, const customer_state& stat
   if (std::holds_alternative<change_product>(cmd)) {
     if (const auto* p = model.product(entity)) version = p->version;
   }
+  if (std::holds_alternative<change_picklist>(cmd)) {
+    if (const auto* p = model.picklist(entity)) version = p->version;
+  }
   if (const auto* c = state.find_contact(entity)) version = c->version;
-  for (const auto* m : {&state.sites, &state.assets, &state.parts}) {
+  for (const auto* m :
+       {&state.sites, &state.assets, &state.parts, &state.notes, &state.work_orders}) {
     if (auto it = m->find(entity); it != m->end()) version = it->second.version;
   }
   return make_outcome(state, entity, version, last, false);
@@ -272,7 +290,8 @@ struct pipeline::impl {
             first.type == event_types::customer_registered ||
             first.type == event_types::contact_added || first.type == event_types::site_added ||
             first.type == event_types::asset_registered || first.type == event_types::part_added ||
-            first.type == event_types::product_created;
+            first.type == event_types::product_created || first.type == event_types::note_added ||
+            first.type == event_types::work_order_created;
         it.answer = make_outcome(model.customer(last.customer), last.entity_id, last.version,
                                  (*positions)[it.first_event + it.event_count - 1], created);
       }

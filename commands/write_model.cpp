@@ -1,5 +1,6 @@
 #include "commands/write_model.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -14,7 +15,31 @@ constexpr std::size_t k_restore_batch = 4096;
 bool creates_entity(std::string_view type) {
   return type == event_types::customer_registered || type == event_types::contact_added ||
          type == event_types::site_added || type == event_types::asset_registered ||
-         type == event_types::part_added || type == event_types::product_created;
+         type == event_types::part_added || type == event_types::product_created ||
+         // notes and work orders
+         type == event_types::note_added || type == event_types::work_order_created;
+}
+
+// The kind of owned entity an event is about (as journaled), 0 for customer and catalogue
+// events.
+char owned_kind(std::string_view t) {
+  return t.starts_with("contact.")      ? 'c'
+         : t.starts_with("site.")       ? 's'
+         : t.starts_with("asset.")      ? 'a'
+         : t.starts_with("asset-part.") ? 'p'
+         : t.starts_with("note.")       ? 'n'
+         : t.starts_with("work-order.") ? 'w'
+                                        : 0;
+}
+
+// The map of owned entities of a kind other than 'c' (contacts have their own type).
+template <typename State>
+auto& owned_map(State& st, char kind) {
+  return kind == 's'   ? st.sites
+         : kind == 'a' ? st.assets
+         : kind == 'n' ? st.notes
+         : kind == 'w' ? st.work_orders
+                       : st.parts;
 }
 
 std::string idempotency_slot(std::string_view actor, std::string_view key) {
@@ -36,6 +61,18 @@ command_outcome make_outcome(const customer_state& state, const std::string& ent
                              entity_version version, std::optional<log_position> position,
                              bool created) {
   command_outcome out;
+  if (!state.exists() &&
+      std::ranges::find(k_picklist_names, entity_id) != std::end(k_picklist_names)) {  // a picklist
+    out.status = 200;
+    out.location = "/v1/picklists/" + entity_id;
+    out.entity_id = entity_id;
+    out.version = version;
+    out.position = position;
+    out.body = object{{"name", entity_id},
+                      {"version", version.get()},
+                      {"position", position ? value(to_string(*position)) : value()}};
+    return out;
+  }
   if (!state.exists()) {  // only the product catalogue answers without a customer
     out.status = created ? 201 : 200;
     out.location = "/v1/products/" + entity_id;
@@ -49,11 +86,13 @@ command_outcome make_outcome(const customer_state& state, const std::string& ent
   }
   const bool is_customer = entity_id == state.id.get();
   out.status = created ? 201 : 200;
-  const char* collection = is_customer                        ? "/v1/customers/"
-                           : state.sites.contains(entity_id)  ? "/v1/sites/"
-                           : state.assets.contains(entity_id) ? "/v1/assets/"
-                           : state.parts.contains(entity_id)  ? "/v1/asset-parts/"
-                                                              : "/v1/contacts/";
+  const char* collection = is_customer                             ? "/v1/customers/"
+                           : state.sites.contains(entity_id)       ? "/v1/sites/"
+                           : state.assets.contains(entity_id)      ? "/v1/assets/"
+                           : state.parts.contains(entity_id)       ? "/v1/asset-parts/"
+                           : state.notes.contains(entity_id)       ? "/v1/notes/"
+                           : state.work_orders.contains(entity_id) ? "/v1/work-orders/"
+                                                                   : "/v1/contacts/";
   out.location = collection + entity_id;
   out.entity_id = entity_id;
   out.version = version;
@@ -63,6 +102,9 @@ command_outcome make_outcome(const customer_state& state, const std::string& ent
               {"position", position ? value(to_string(*position)) : value()}};
   if (is_customer) {
     body.emplace("number", value(state.number));
+  } else if (const owned_state* wo = state.work_order(entity_id)) {
+    body.emplace("customer_id", value(state.id.get()));
+    body.emplace("number", value(std::string(wo->fields.string_at("number"))));
   } else {
     body.emplace("customer_id", value(state.id.get()));
   }
@@ -78,9 +120,12 @@ void write_model::clear() {
   serials_.clear();
   asset_serials_.clear();
   products_.clear();
+  picklists_.clear();
   idempotency_.clear();
   last_number_ = 0;
   reserved_number_ = 0;
+  last_wo_number_ = 0;
+  reserved_wo_number_ = 0;
 }
 
 result<void> write_model::restore(event_log& log) {
@@ -121,6 +166,7 @@ void write_model::begin_batch() {
   journal_.active = true;
   journal_.last_number = last_number_;
   journal_.reserved_number = reserved_number_;
+  journal_.last_wo_number = last_wo_number_;
 }
 
 void write_model::rollback_batch() {
@@ -145,7 +191,7 @@ void write_model::rollback_batch() {
       }
       continue;
     }
-    auto& m = it->kind == 's' ? st.sites : it->kind == 'a' ? st.assets : st.parts;
+    auto& m = owned_map(st, it->kind);
     if (it->owned) {
       m.insert_or_assign(it->id, std::move(*it->owned));
     } else {
@@ -169,6 +215,13 @@ void write_model::rollback_batch() {
     st.modified = std::move(saved->modified);
     entry.last = saved->last;
   }
+  for (auto& [name, saved] : journal_.picklists) {
+    if (saved) {
+      picklists_.insert_or_assign(name, std::move(*saved));
+    } else {
+      picklists_.erase(name);
+    }
+  }
   for (auto& [code, saved] : journal_.products) {
     if (saved) {
       products_.insert_or_assign(code, std::move(*saved));
@@ -177,6 +230,7 @@ void write_model::rollback_batch() {
     }
   }
   last_number_ = journal_.last_number;
+  last_wo_number_ = journal_.last_wo_number;
   // Numbers handed out to the failed batch are not reused: a retry gets a fresh one, which
   // keeps numbers unique even if an unacknowledged append did land after all.
   journal_ = journal{};
@@ -195,12 +249,7 @@ void write_model::journal_touch(const event& e) {
                                      st.created, st.modified, it->second.last};
   }
   if (!first->second) return;  // new in this batch: a rollback erases it whole
-  const auto& t = e.type;
-  const char kind = t.starts_with("contact.")      ? 'c'
-                    : t.starts_with("site.")       ? 's'
-                    : t.starts_with("asset.")      ? 'a'
-                    : t.starts_with("asset-part.") ? 'p'
-                                                   : 0;
+  const char kind = owned_kind(e.type);
   if (kind == 0) return;  // customer.* events change only what customer_scalars holds
   std::string seen = cid;
   seen += '\n';
@@ -212,13 +261,23 @@ void write_model::journal_touch(const event& e) {
   if (kind == 'c') {
     if (auto c = st.contacts.find(e.entity_id); c != st.contacts.end()) undo.contact = c->second;
   } else {
-    const auto& m = kind == 's' ? st.sites : kind == 'a' ? st.assets : st.parts;
+    const auto& m = owned_map(st, kind);
     if (auto o = m.find(e.entity_id); o != m.end()) undo.owned = o->second;
   }
   journal_.entries.push_back(std::move(undo));
 }
 
 void write_model::evolve(const event& e) {
+  if (e.type.starts_with("picklist.")) {
+    if (journal_.active && !journal_.picklists.contains(e.entity_id)) {
+      auto it = picklists_.find(e.entity_id);
+      journal_.picklists.emplace(e.entity_id, it == picklists_.end()
+                                                  ? std::nullopt
+                                                  : std::optional<picklist_state>(it->second));
+    }
+    domain::evolve_picklist(picklists_[e.entity_id], e);
+    return;
+  }
   if (e.type.starts_with("product.")) {
     if (journal_.active && !journal_.products.contains(e.entity_id)) {
       auto it = products_.find(e.entity_id);
@@ -263,6 +322,14 @@ void write_model::evolve(const event& e) {
   }
   if (e.type == event_types::customer_registered) {
     last_number_ = std::max(last_number_, number_value(entry.state.number));
+  }
+  if (e.type == event_types::work_order_created) {
+    const std::string_view number = e.data.string_at("number");
+    if (number.size() > 3) {
+      std::int64_t n = 0;
+      std::from_chars(number.data() + 3, number.data() + number.size(), n);
+      last_wo_number_ = std::max(last_wo_number_, n);
+    }
   }
 }
 
@@ -334,12 +401,24 @@ const owned_state* write_model::product(std::string_view code) const {
   return it == products_.end() ? nullptr : &it->second;
 }
 
+const picklist_state* write_model::picklist(std::string_view name) const {
+  auto it = picklists_.find(std::string(name));
+  return it == picklists_.end() ? nullptr : &it->second;
+}
+
 std::string write_model::new_entity_id() { return new_id(); }
 
 std::string write_model::next_customer_number() {
   reserved_number_ = std::max(reserved_number_, last_number_) + 1;
   char buf[32];
   std::snprintf(buf, sizeof buf, "C-%06lld", static_cast<long long>(reserved_number_));
+  return buf;
+}
+
+std::string write_model::next_work_order_number() {
+  reserved_wo_number_ = std::max(reserved_wo_number_, last_wo_number_) + 1;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "WO-%06lld", static_cast<long long>(reserved_wo_number_));
   return buf;
 }
 

@@ -55,9 +55,11 @@ class write_model final : public domain::decide_env {
   bool customer_exists(const domain::customer_id& id) const override;
   std::string new_entity_id() override;
   std::string next_customer_number() override;
+  std::string next_work_order_number() override;
   std::optional<std::string> serial_owner(std::string_view serial) const override;
   std::optional<domain::customer_id> parent_of(const domain::customer_id& id) const override;
   const domain::owned_state* product(std::string_view code) const override;
+  const domain::picklist_state* picklist(std::string_view name) const override;
 
   std::size_t customer_count() const noexcept { return customers_.size(); }
 
@@ -85,7 +87,7 @@ class write_model final : public domain::decide_env {
   // One contact, site, asset or part as it was at its first touch in a batch.
   struct entry_undo {
     std::string customer;
-    char kind = 0;  // 'c'ontact, 's'ite, 'a'sset, 'p'art
+    char kind = 0;  // 'c'ontact, 's'ite, 'a'sset, 'p'art, 'n'ote, 'w'ork order
     std::string id;
     std::optional<domain::contact_state> contact;
     std::optional<domain::owned_state> owned;
@@ -101,6 +103,8 @@ class write_model final : public domain::decide_env {
     std::unordered_map<std::string, std::optional<domain::owned_state>> products;
     std::vector<std::tuple<index*, std::string, std::optional<std::string>>> index_ops;
     std::int64_t last_number = 0, reserved_number = 0;
+    std::int64_t last_wo_number = 0;
+    std::unordered_map<std::string, std::optional<domain::picklist_state>> picklists;
   };
   journal journal_;
 
@@ -110,9 +114,13 @@ class write_model final : public domain::decide_env {
   std::unordered_map<std::string, std::string> serials_;             // serial no -> asset id
   std::unordered_map<std::string, std::string> asset_serials_;       // asset id -> serial no
   std::unordered_map<std::string, domain::owned_state> products_;    // by product code
+  std::unordered_map<std::string, domain::picklist_state> picklists_;  // by list name
   std::unordered_map<std::string, idempotency_record> idempotency_;  // actor + '\n' + key
   std::int64_t last_number_ = 0;      // highest customer number in the model
   std::int64_t reserved_number_ = 0;  // highest number handed to a decision
+  // The same for work-order numbers ("WO-000001").
+  std::int64_t last_wo_number_ = 0;
+  std::int64_t reserved_wo_number_ = 0;
 };
 
 }  // namespace fieldledger::commands

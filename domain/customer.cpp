@@ -154,6 +154,9 @@ result<std::vector<event>> decide_register(const register_customer& cmd, decide_
   if (auto ok = check_external_id(*fields, customer_id{}, env); !ok) {
     return std::unexpected(ok.error());
   }
+  if (auto ok = detail::check_picklists("customer", value(object{}), *fields, env); !ok) {
+    return std::unexpected(ok.error());
+  }
   const customer_id id{env.new_entity_id()};
   object data{{"number", env.next_customer_number()}, {"fields", std::move(*fields)}};
   return std::vector{detail::make_event(event_types::customer_registered, id, id.get(),
@@ -189,6 +192,9 @@ result<std::vector<event>> decide_change(const customer_state& state, const chan
   auto changes = detail::field_changes(state.fields, *after);
   if (!changes) return std::vector<event>{};
   if (auto ok = check_changed_references(state, *changes, *after, env); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = detail::check_picklists("customer", state.fields, *after, env); !ok) {
     return std::unexpected(ok.error());
   }
   return std::vector{customer_event(state, event_types::customer_details_changed, *changes)};
@@ -246,6 +252,25 @@ struct decider {
   }
   result<std::vector<event>> operator()(const change_product& c) const {
     return detail::decide_product(c, env);
+  }
+  // notes and work orders
+  result<std::vector<event>> operator()(const add_note& c) const {
+    return detail::decide_service(state, c, env);
+  }
+  result<std::vector<event>> operator()(const change_note& c) const {
+    return detail::decide_service(state, c, env);
+  }
+  result<std::vector<event>> operator()(const remove_note& c) const {
+    return detail::decide_service(state, c, env);
+  }
+  result<std::vector<event>> operator()(const create_work_order& c) const {
+    return detail::decide_service(state, c, env);
+  }
+  result<std::vector<event>> operator()(const move_work_order& c) const {
+    return detail::decide_service(state, c, env);
+  }
+  result<std::vector<event>> operator()(const change_picklist& c) const {
+    return detail::decide_picklist(c, env);
   }
   template <typename equipment_command>
   result<std::vector<event>> operator()(const equipment_command& c) const {
@@ -384,8 +409,9 @@ result<std::vector<event>> decide(const customer_state& state, const command& cm
 }
 
 void evolve(customer_state& state, const event& e) {
-  if (!evolve_customer(state, e) && !detail::evolve_contact(state, e)) {
-    detail::evolve_equipment(state, e);
+  if (!evolve_customer(state, e) && !detail::evolve_contact(state, e) &&
+      !detail::evolve_equipment(state, e)) {
+    detail::evolve_service(state, e);
   }
 }
 

@@ -22,6 +22,15 @@
 //   asset-part.removed         {"asset_id", "name"}
 //   product.created            {"fields": {...}}       (customer = k_catalogue, entity = code)
 //   product.changed            {"changed", "previous"}
+//   note.added                 {"fields": {text, urgent, site_id?, asset_id?}}
+//   note.changed               {"changed", "previous"}
+//   note.removed               {"text": first 80 characters}
+//   work-order.created         {"number": "WO-000001", "fields": {site_id, asset_id?, summary,
+//                               category?, priority, assignee?, contact_id?, contact_name?,
+//                               status}}   (contact filled from the site contact / primary)
+//   work-order.assigned        {"assignee", "previous_assignee" | null, "previous_status"}
+//   work-order.completed       {"previous_status", "resolution"?}
+//   work-order.cancelled       {"previous_status", "reason"?}
 // asset.registered also carries "filled_from_product": [names of the fields taken from the
 // catalogue] when a known product_code filled what the request left out.
 // Versions: customer events bump the customer's version; events of an owned entity (contact,
@@ -46,10 +55,25 @@ std::span<const field_spec> asset_fields();
 std::span<const field_spec> part_fields();
 
 std::span<const field_spec> product_fields();
+std::span<const field_spec> note_fields();
+std::span<const field_spec> work_order_fields();
 
 // The product catalogue is not owned by a customer: its events are keyed by this pseudo
 // customer id, so they share one partition and one total order.
 inline constexpr std::string_view k_catalogue = "product-catalogue";
+
+// Picklists (admin-managed value lists) are not owned by a customer either: their events are
+// keyed by this pseudo customer id, entity = the list's name.
+inline constexpr std::string_view k_picklists = "picklists";
+// The lists and, per entity, the fields whose values they govern.
+inline constexpr std::string_view k_picklist_names[] = {"customer_type", "industry", "category",
+                                                        "service_zone", "product_class"};
+
+struct picklist_state {
+  entity_version version{0};
+  std::map<std::string, bool, std::less<>> values;  // value -> retired
+  friend bool operator==(const picklist_state&, const picklist_state&) = default;
+};
 
 // Asset status values (retired only through retire_asset).
 inline constexpr std::string_view k_asset_in_service = "in_service";
@@ -59,6 +83,13 @@ inline constexpr std::string_view k_asset_retired = "retired";
 inline constexpr std::string_view k_status_active = "active";
 inline constexpr std::string_view k_status_inactive = "inactive";
 inline constexpr std::string_view k_status_archived = "archived";
+
+// Work-order status values: open (no assignee) -> assigned -> completed | cancelled.
+inline constexpr std::string_view k_wo_open = "open";
+inline constexpr std::string_view k_wo_assigned = "assigned";
+inline constexpr std::string_view k_wo_completed = "completed";
+inline constexpr std::string_view k_wo_cancelled = "cancelled";
+inline constexpr std::string_view k_wo_priorities[] = {"low", "normal", "high", "urgent"};
 
 struct audit_stamp {
   std::string at;  // RFC 3339
@@ -87,6 +118,8 @@ struct customer_state {
   std::map<std::string, contact_state, std::less<>> contacts;  // by contact id, removed ones too
   std::string primary_contact;                                 // contact id, "" when none
   std::map<std::string, owned_state, std::less<>> sites, assets, parts;  // by id, removed too
+  // Notes (removed ones too) and work orders (fields.status says where each is).
+  std::map<std::string, owned_state, std::less<>> notes, work_orders;
   audit_stamp created, modified;
 
   bool exists() const noexcept { return version.get() > 0; }
@@ -95,6 +128,8 @@ struct customer_state {
   const owned_state* live_site(std::string_view id) const;
   const owned_state* live_asset(std::string_view id) const;
   const owned_state* live_part(std::string_view id) const;
+  const owned_state* live_note(std::string_view id) const;
+  const owned_state* work_order(std::string_view id) const;
   friend bool operator==(const customer_state&, const customer_state&) = default;
 };
 
@@ -191,11 +226,54 @@ struct change_product {
   std::optional<entity_version> if_match;
 };
 
-using command = std::variant<register_customer, change_customer, deactivate_customer,
-                             reactivate_customer, archive_customer, add_contact, change_contact,
-                             remove_contact, make_primary_contact, add_site, change_site,
-                             remove_site, register_asset, change_asset, move_asset, retire_asset,
-                             add_part, change_part, remove_part, create_product, change_product>;
+// Notes and work orders (ids of both are entity ids of the customer).
+using note_id = named_type<std::string, struct note_id_tag>;
+using work_order_id = named_type<std::string, struct work_order_id_tag>;
+struct add_note {
+  customer_id customer;
+  value body;
+};
+struct change_note {
+  note_id id;
+  value patch;
+  std::optional<entity_version> if_match;
+};
+struct remove_note {
+  note_id id;
+  std::optional<entity_version> if_match;
+};
+struct create_work_order {
+  customer_id customer;
+  value body;
+};
+// assign: body {"assignee"}; complete: {"resolution"?}; cancel: {"reason"?}.
+enum class work_order_step { assign, complete, cancel };
+struct move_work_order {
+  work_order_id id;
+  work_order_step step;
+  value body;
+  std::optional<entity_version> if_match;
+};
+
+// Picklists: body {"value": "..."}; adding a retired value reinstates it.
+enum class picklist_step { add, retire };
+struct change_picklist {
+  std::string name;
+  picklist_step step;
+  value body;
+  std::optional<entity_version> if_match;
+};
+
+using command =
+    std::variant<register_customer, change_customer, deactivate_customer, reactivate_customer,
+                 archive_customer, add_contact, change_contact, remove_contact,
+                 make_primary_contact, add_site, change_site, remove_site, register_asset,
+                 change_asset, move_asset, retire_asset, add_part, change_part, remove_part,
+                 create_product, change_product,
+                 // notes and work orders
+                 add_note, change_note, remove_note, create_work_order, move_work_order,
+                 // picklists
+                 change_picklist>;
 
 // Facts beyond one customer that a decision needs; the write model provides them.
 class decide_env {
@@ -217,6 +295,10 @@ class decide_env {
   virtual std::optional<customer_id> parent_of(const customer_id& /*id*/) const {
     return std::nullopt;
   }
+  // The next work-order (job) number: "WO-000001", ...
+  virtual std::string next_work_order_number() = 0;
+  // A picklist by name; nullptr when it has no values yet (then any value is accepted).
+  virtual const picklist_state* picklist(std::string_view /*name*/) const { return nullptr; }
 };
 
 // Decides a command against the state of the customer it addresses (an empty state for
@@ -234,5 +316,8 @@ void evolve(customer_state& state, const event& e);
 
 // Applies a product.* event to the catalogue entry of its code (created when absent).
 void evolve_product(owned_state& product, const event& e);
+
+// Applies a picklist.* event to its list.
+void evolve_picklist(picklist_state& list, const event& e);
 
 }  // namespace fieldledger::domain

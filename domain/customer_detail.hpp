@@ -70,4 +70,25 @@ result<std::vector<event>> decide_product(const change_product& cmd, decide_env&
 // Applies a site.*, asset.* or part.* event; returns false for other events.
 bool evolve_equipment(customer_state& state, const event& e);
 
+// Notes and work orders (domain/service.cpp).
+result<std::vector<event>> decide_service(const customer_state& state, const add_note& cmd,
+                                          decide_env& env);
+result<std::vector<event>> decide_service(const customer_state& state, const change_note& cmd,
+                                          decide_env& env);
+result<std::vector<event>> decide_service(const customer_state& state, const remove_note& cmd,
+                                          decide_env& env);
+result<std::vector<event>> decide_service(const customer_state& state,
+                                          const create_work_order& cmd, decide_env& env);
+result<std::vector<event>> decide_service(const customer_state& state, const move_work_order& cmd,
+                                          decide_env& env);
+result<std::vector<event>> decide_picklist(const change_picklist& cmd, decide_env& env);
+// invalid, naming the field, when a field governed by a picklist ("customer", "site", "asset",
+// "product") takes a value that is not a live value of its list. Only fields whose value
+// changes from before to after are checked, so retired values stay on old records.
+[[nodiscard]] result<void> check_picklists(std::string_view entity, const value& before,
+                                           const value& after, const decide_env& env);
+
+// Applies a note.* or work-order.* event; returns false for other events.
+bool evolve_service(customer_state& state, const event& e);
+
 }  // namespace fieldledger::domain::detail

@@ -115,12 +115,15 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const a
   auto fields = validate_fields(site_fields(), cmd.body);
   if (!fields) return std::unexpected(std::move(fields.error()));
   if (auto ok = check_site_contact(state, *fields); !ok) return std::unexpected(ok.error());
+  if (auto ok = check_picklists("site", value(object{}), *fields, env); !ok) {
+    return std::unexpected(ok.error());
+  }
   return std::vector{new_event(state, "sites", env.new_entity_id(), event_types::site_added,
                                object{{"fields", std::move(*fields)}})};
 }
 
 result<std::vector<event>> decide_equipment(const customer_state& state, const change_site& cmd,
-                                            decide_env&) {
+                                            decide_env& env) {
   auto site = addressed(state, state.sites, "site", cmd.id.get(), cmd.if_match);
   if (!site) return std::unexpected(site.error());
   value after;
@@ -128,6 +131,9 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const c
   if (!changes) return std::unexpected(changes.error());
   if (!*changes) return std::vector<event>{};
   if (auto ok = check_site_contact(state, after); !ok) return std::unexpected(ok.error());
+  if (auto ok = check_picklists("site", (*site)->fields, after, env); !ok) {
+    return std::unexpected(ok.error());
+  }
   return std::vector{owned_event(state, "sites", **site, event_types::site_changed, **changes)};
 }
 
@@ -175,6 +181,9 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const r
       if (!filled.empty()) data["filled_from_product"] = std::move(filled);
     }
   }
+  if (auto ok = check_picklists("asset", value(object{}), *fields, env); !ok) {
+    return std::unexpected(ok.error());
+  }
   data["fields"] = std::move(*fields);
   return std::vector{new_event(state, "assets", env.new_entity_id(), event_types::asset_registered,
                                std::move(data))};
@@ -200,6 +209,9 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const c
   if (!changes) return std::unexpected(changes.error());
   if (!*changes) return std::vector<event>{};
   if (auto ok = check_serial(after, cmd.id.get(), env); !ok) return std::unexpected(ok.error());
+  if (auto ok = check_picklists("asset", (*asset)->fields, after, env); !ok) {
+    return std::unexpected(ok.error());
+  }
   return std::vector{owned_event(state, "assets", **asset, event_types::asset_changed, **changes)};
 }
 
@@ -268,6 +280,9 @@ result<std::vector<event>> decide_product(const create_product& cmd, decide_env&
   auto fields = validate_fields(product_fields(), cmd.body);
   if (!fields) return std::unexpected(std::move(fields.error()));
   const std::string code(fields->string_at("code"));
+  if (auto ok = check_picklists("product", value(object{}), *fields, env); !ok) {
+    return std::unexpected(ok.error());
+  }
   if (env.product(code) != nullptr) {
     error e{errc::conflict,
             "product \"" + code + "\" is already in the catalogue",
@@ -297,6 +312,9 @@ result<std::vector<event>> decide_product(const change_product& cmd, decide_env&
   auto changes = patch_changes(product_fields(), *product, cmd.patch, after);
   if (!changes) return std::unexpected(changes.error());
   if (!*changes) return std::vector<event>{};
+  if (auto ok = check_picklists("product", product->fields, after, env); !ok) {
+    return std::unexpected(ok.error());
+  }
   return std::vector{make_event(event_types::product_changed, customer_id{std::string(k_catalogue)},
                                 cmd.code, "products/" + cmd.code,
                                 entity_version{product->version.get() + 1}, std::move(**changes))};

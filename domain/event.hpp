@@ -33,6 +33,17 @@ inline constexpr std::string_view part_changed = "asset-part.changed";
 inline constexpr std::string_view part_removed = "asset-part.removed";
 inline constexpr std::string_view product_created = "product.created";
 inline constexpr std::string_view product_changed = "product.changed";
+// notes and work orders
+inline constexpr std::string_view note_added = "note.added";
+inline constexpr std::string_view note_changed = "note.changed";
+inline constexpr std::string_view note_removed = "note.removed";
+inline constexpr std::string_view work_order_created = "work-order.created";
+inline constexpr std::string_view work_order_assigned = "work-order.assigned";
+inline constexpr std::string_view work_order_completed = "work-order.completed";
+inline constexpr std::string_view work_order_cancelled = "work-order.cancelled";
+// picklists
+inline constexpr std::string_view picklist_value_added = "picklist.value-added";
+inline constexpr std::string_view picklist_value_retired = "picklist.value-retired";
 }  // namespace event_types
 
 // 2: asset parts' events are "asset-part.*" (1 named them "part.*"; see json/event_codec.cpp).

@@ -254,6 +254,10 @@ struct checker {
         }
         bad(path, "must be one of " + join_names(spec.choices));
         return std::nullopt;
+      case field_kind::boolean:
+        if (v.is_bool()) return v;
+        bad(path, "must be true or false");
+        return std::nullopt;
     }
     bad(path, "has an unsupported kind");
     return std::nullopt;

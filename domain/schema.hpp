@@ -23,6 +23,7 @@ enum class field_kind {
   notify,     // {work_orders, quote_approvals, completions, invoices}: booleans
   date,       // a calendar date, YYYY-MM-DD
   choice,     // one of field_spec::choices
+  boolean,    // true or false
 };
 
 struct field_spec {

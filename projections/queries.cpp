@@ -31,7 +31,7 @@ bool all_words_match(const std::vector<std::string>& query, const std::vector<st
 }
 
 constexpr std::array<std::string_view, 4> k_customer_words = {"name", "dba_name", "number",
-                                                             "external_id"};
+                                                              "external_id"};
 constexpr std::array<std::string_view, 2> k_customer_name_words = {"name", "dba_name"};
 constexpr std::array<std::string_view, 4> k_contact_words = {"name", "email", "phone", "mobile"};
 
@@ -167,7 +167,8 @@ result<page> queries::customers(const customer_filter& f) const {
       if (!*has) return std::optional<std::string>{};
     }
     if (!q.empty()) {
-      if (!all_words_match(q, doc_words(*doc, k_customer_words))) return std::optional<std::string>{};
+      if (!all_words_match(q, doc_words(*doc, k_customer_words)))
+        return std::optional<std::string>{};
     }
     return std::optional<std::string>{std::string(text)};
   };
@@ -290,7 +291,8 @@ result<void> must_exist(const view_store& store, const std::string& key, std::st
   auto doc = store.get(key);
   if (!doc) return std::unexpected(doc.error());
   if (!*doc) {
-    return fail(errc::not_found, "no " + std::string(what) + " with id \"" + std::string(id) + "\"");
+    return fail(errc::not_found,
+                "no " + std::string(what) + " with id \"" + std::string(id) + "\"");
   }
   return {};
 }
@@ -302,7 +304,8 @@ auto asset_accept(const asset_filter& f) {
     }
     auto doc = parse_doc(text);
     if (!doc) return std::unexpected(doc.error());
-    if ((!f.product_class.empty() && !equals_ci(doc->string_at("product_class"), f.product_class)) ||
+    if ((!f.product_class.empty() &&
+         !equals_ci(doc->string_at("product_class"), f.product_class)) ||
         (!f.brand.empty() && !equals_ci(doc->string_at("brand"), f.brand)) ||
         (!f.status.empty() && !equals_ci(doc->string_at("status"), f.status))) {
       return std::optional<std::string>{};
@@ -438,6 +441,247 @@ result<page> queries::children_of(const customer_id& id, std::size_t limit,
   }
   return indexed(store_, keys::key("ch/", id.get(), ""), keys::customer_prefix, limit, cursor,
                  k_any);
+}
+
+// ---- notes, work orders, notification recipients, summary --------------------------------------
+
+namespace {
+
+// The prefix letter of an owner's index ("nc/", "ns/", "na/" for notes) and its document.
+struct owner_index {
+  std::string index;
+  std::string doc_key;
+  std::string_view what;
+};
+
+owner_index owner_of_list(char first, listed_under under, std::string_view id) {
+  const char second = under == listed_under::customer ? 'c'
+                      : under == listed_under::site   ? 's'
+                                                      : 'a';
+  std::string prefix{first, second, '/'};
+  switch (under) {
+    case listed_under::customer:
+      return {keys::key(prefix, id, ""), keys::customer(id), "customer"};
+    case listed_under::site:
+      return {keys::key(prefix, id, ""), keys::key(keys::site_prefix, id), "site"};
+    case listed_under::asset:
+      break;
+  }
+  return {keys::key(prefix, id, ""), keys::key(keys::asset_prefix, id), "asset"};
+}
+
+// A page of the documents under doc_prefix whose ids are the values of the index keys.
+template <typename Accept>
+result<page> by_value(const view_store& store, const owner_index& o, std::string_view doc_prefix,
+                      std::size_t limit, const std::string& cursor, Accept accept) {
+  auto ok = store.get(o.doc_key);
+  if (!ok) return std::unexpected(ok.error());
+  if (!*ok) {
+    return fail(errc::not_found, "no " + std::string(o.what) + " with id \"" +
+                                     o.doc_key.substr(o.doc_key.find('/') + 1) + "\"");
+  }
+  return collect(store, o.index, cursor, limit,
+                 [&](std::string_view, std::string_view id) -> maybe_doc {
+                   auto text = store.get(keys::key(doc_prefix, id));
+                   if (!text || !*text) return text;
+                   return accept(**text);
+                 });
+}
+
+bool has_role(const value& contact, std::string_view role) {
+  const value* roles = contact.find("roles");
+  if (roles == nullptr || !roles->is_array()) return false;
+  return std::ranges::any_of(
+      roles->as_array(), [&](const value& r) { return r.is_string() && r.as_string() == role; });
+}
+
+bool opted_in(const value& contact, std::string_view kind) {
+  const value* notify = contact.find("notify");
+  const value* v = notify != nullptr ? notify->find(kind) : nullptr;
+  return v != nullptr && v->is_bool() && v->as_bool();
+}
+
+// A contact document with one more member.
+std::string with_member(std::string doc, std::string_view name, std::string_view text_value) {
+  doc.pop_back();
+  doc += ",\"";
+  doc += name;
+  doc += "\":";
+  write_json_string(text_value, doc);
+  doc += '}';
+  return doc;
+}
+
+}  // namespace
+
+result<std::optional<std::string>> queries::note(std::string_view id) const {
+  return store_.get(keys::key("no/", id));
+}
+
+result<page> queries::notes(listed_under under, std::string_view id, std::size_t limit,
+                            const std::string& cursor) const {
+  return by_value(store_, owner_of_list('n', under, id), "no/", limit, cursor, k_any);
+}
+
+result<std::optional<std::string>> queries::work_order(std::string_view id) const {
+  return store_.get(keys::key("wo/", id));
+}
+
+result<page> queries::work_orders(listed_under under, std::string_view id,
+                                  const work_order_filter& f) const {
+  return by_value(store_, owner_of_list('w', under, id), "wo/", f.limit, f.cursor,
+                  [&f](std::string_view text) -> maybe_doc {
+                    if (f.status.empty() && f.priority.empty()) {
+                      return std::optional<std::string>{std::string(text)};
+                    }
+                    auto doc = parse_doc(text);
+                    if (!doc) return std::unexpected(doc.error());
+                    if ((!f.status.empty() && doc->string_at("status") != f.status) ||
+                        (!f.priority.empty() && doc->string_at("priority") != f.priority)) {
+                      return std::optional<std::string>{};
+                    }
+                    return std::optional<std::string>{std::string(text)};
+                  });
+}
+
+result<std::string> queries::notification_recipients(const customer_id& id, std::string_view kind,
+                                                     std::string_view site_id) const {
+  auto customer = store_.get(keys::customer(id.get()));
+  if (!customer) return std::unexpected(customer.error());
+  if (!*customer) return fail(errc::not_found, "no customer with id \"" + id.get() + "\"");
+  if (!site_id.empty()) {
+    auto site = store_.get(keys::key(keys::site_prefix, site_id));
+    if (!site) return std::unexpected(site.error());
+    auto doc = *site ? parse_doc(**site) : result<value>(value());
+    if (!doc) return std::unexpected(doc.error());
+    if (!*site || doc->string_at("customer_id") != id.get()) {
+      return fail(errc::invalid, "the site is not a site of this customer",
+                  {{"site_id", "no site \"" + std::string(site_id) + "\" belongs to customer \"" +
+                                   id.get() + "\""}});
+    }
+  }
+  const bool approvals = kind == "quote_approvals";
+  std::vector<std::string> at_site, others;
+  const auto prefix = keys::customer_contacts(id.get());
+  std::optional<error> failure;
+  auto scanned = store_.scan(prefix, "", [&](std::string_view k, std::string_view) {
+    auto text = store_.get(keys::contact(k.substr(prefix.size())));
+    if (!text) {
+      failure = text.error();
+      return false;
+    }
+    if (!*text) return true;  // removed
+    auto doc = parse_doc(**text);
+    if (!doc) {
+      failure = doc.error();
+      return false;
+    }
+    if (!opted_in(*doc, kind) || (approvals && !has_role(*doc, "approval_authority"))) return true;
+    const bool here = !site_id.empty() && doc->string_at("site_id") == site_id;
+    (here ? at_site : others)
+        .push_back(
+            with_member(std::move(**text), "reason", here ? "opted_in_at_site" : "opted_in"));
+    return true;
+  });
+  if (!scanned) return std::unexpected(scanned.error());
+  if (failure) return std::unexpected(*failure);
+  bool fallback = false;
+  if (at_site.empty() && others.empty()) {
+    auto primary = store_.get(keys::primary_contact(id.get()));
+    if (!primary) return std::unexpected(primary.error());
+    if (*primary) {
+      auto text = store_.get(keys::contact(**primary));
+      if (!text) return std::unexpected(text.error());
+      auto doc = *text ? parse_doc(**text) : result<value>(value());
+      if (!doc) return std::unexpected(doc.error());
+      if (*text && (!approvals || has_role(*doc, "approval_authority"))) {
+        others.push_back(with_member(std::move(**text), "reason", "primary_contact"));
+        fallback = true;
+      }
+    }
+  }
+  std::string out = "{\"kind\":";
+  write_json_string(kind, out);
+  out += ",\"site_id\":";
+  if (site_id.empty()) {
+    out += "null";
+  } else {
+    write_json_string(site_id, out);
+  }
+  out += fallback ? ",\"fallback\":true" : ",\"fallback\":false";
+  out += ",\"items\":[";
+  bool first = true;
+  for (auto* list : {&at_site, &others}) {
+    for (const auto& doc : *list) {
+      if (!first) out += ',';
+      out += doc;
+      first = false;
+    }
+  }
+  out += "]}";
+  return out;
+}
+
+result<std::string> queries::picklist(std::string_view name) const {
+  auto doc = store_.get(keys::key("pl/", name));
+  if (!doc) return std::unexpected(doc.error());
+  if (*doc) return std::move(**doc);
+  std::string out = "{\"name\":";
+  write_json_string(name, out);
+  out += ",\"values\":[],\"version\":0}";
+  return out;
+}
+
+result<std::optional<std::string>> queries::summary(const customer_id& id,
+                                                    std::string_view recent_changes) const {
+  auto customer = store_.get(keys::customer(id.get()));
+  if (!customer || !*customer) return customer;
+  auto counts_text = store_.get(keys::key("sm/", id.get()));
+  if (!counts_text) return std::unexpected(counts_text.error());
+  auto counts = *counts_text ? parse_doc(**counts_text) : result<value>(value(object{}));
+  if (!counts) return std::unexpected(counts.error());
+  auto doc = parse_doc(**customer);
+  if (!doc) return std::unexpected(doc.error());
+  object c;
+  const value* cc = doc->find("counts");
+  const value* contacts = cc != nullptr ? cc->find("contacts") : nullptr;
+  c["contacts"] = contacts != nullptr && contacts->is_int() ? contacts->as_int() : 0;
+  for (auto name : {"sites", "assets", "open_work_orders", "files", "notes", "urgent_notes"}) {
+    const value* n = counts->find(name);
+    c[name] = n != nullptr && n->is_int() ? n->as_int() : 0;
+  }
+  // Urgent notes: the "0" ranks of the customer's note index.
+  std::string urgent = "[";
+  std::optional<error> failure;
+  std::size_t n = 0;
+  auto scanned = store_.scan(keys::key("nc/", id.get(), "0"), "",
+                             [&](std::string_view, std::string_view note_id) {
+                               auto text = store_.get(keys::key("no/", note_id));
+                               if (!text) {
+                                 failure = text.error();
+                                 return false;
+                               }
+                               if (!*text) return true;
+                               if (n++ > 0) urgent += ',';
+                               urgent += **text;
+                               return n < 20;
+                             });
+  if (!scanned) return std::unexpected(scanned.error());
+  if (failure) return std::unexpected(*failure);
+  urgent += ']';
+  std::string out = "{\"customer\":";
+  out += **customer;
+  out += ",\"primary_contact\":";
+  const value* primary = doc->find("primary_contact");
+  out += primary != nullptr ? to_json(*primary) : "null";
+  out += ",\"counts\":";
+  out += to_json(value(std::move(c)));
+  out += ",\"urgent_notes\":";
+  out += urgent;
+  out += ",\"recent_changes\":";
+  out += recent_changes;
+  out += '}';
+  return std::optional<std::string>{std::move(out)};
 }
 
 }  // namespace fieldledger::projections

@@ -28,8 +28,9 @@ struct page {
 };
 
 struct customer_filter {
-  std::string q;       // every word of q prefixes some word of name, dba_name, number, external_id
-  std::string city, industry, type, zone, status;  // exact, case-insensitive; status "" = not archived
+  std::string q;  // every word of q prefixes some word of name, dba_name, number, external_id
+  std::string city, industry, type, zone,
+      status;             // exact, case-insensitive; status "" = not archived
   std::string equipment;  // a product class or brand of a live asset of the customer
   std::size_t limit = k_default_page;
   std::string cursor;  // from a previous page's next_cursor
@@ -49,12 +50,23 @@ struct asset_filter {
   std::string cursor;
 };
 
+// Notes, work orders and service history are listed under a customer, a site or an asset.
+enum class listed_under { customer, site, asset };
+
+struct work_order_filter {
+  std::string status, priority;  // exact ("" = any)
+  std::size_t limit = k_default_page;
+  std::string cursor;
+};
+
 class queries {
  public:
   explicit queries(const view_store& store) : store_(store) {}
 
-  [[nodiscard]] domain::result<std::optional<std::string>> customer(const domain::customer_id& id) const;
-  [[nodiscard]] domain::result<std::optional<std::string>> contact(const domain::contact_id& id) const;
+  [[nodiscard]] domain::result<std::optional<std::string>> customer(
+      const domain::customer_id& id) const;
+  [[nodiscard]] domain::result<std::optional<std::string>> contact(
+      const domain::contact_id& id) const;
   // not_found when the customer does not exist or has no primary contact (detail says which).
   [[nodiscard]] domain::result<std::string> primary_contact(const domain::customer_id& id) const;
   [[nodiscard]] domain::result<page> customers(const customer_filter& f) const;
@@ -86,6 +98,30 @@ class queries {
                                               const std::string& cursor) const;
   [[nodiscard]] domain::result<page> children_of(const domain::customer_id& id, std::size_t limit,
                                                  const std::string& cursor) const;
+
+  // ---- notes, work orders, notification recipients, summary (queries of service_views) ----
+  [[nodiscard]] domain::result<std::optional<std::string>> note(std::string_view id) const;
+  // Urgent notes first, then newest first. not_found when the owner does not exist.
+  [[nodiscard]] domain::result<page> notes(listed_under under, std::string_view id,
+                                           std::size_t limit, const std::string& cursor) const;
+  [[nodiscard]] domain::result<std::optional<std::string>> work_order(std::string_view id) const;
+  // Newest first. not_found when the owner does not exist.
+  [[nodiscard]] domain::result<page> work_orders(listed_under under, std::string_view id,
+                                                 const work_order_filter& f) const;
+  // The contacts to notify of `kind` (a key of a contact's notify: work_orders,
+  // quote_approvals, completions, invoices): those that opted in (for quote approvals only
+  // those with the approval_authority role), the contacts of site_id first; when nobody opted
+  // in, the primary contact. {"kind","site_id","fallback":bool,"items":[contact + "reason"]}.
+  // not_found for an unknown customer; invalid for a site that is not the customer's.
+  [[nodiscard]] domain::result<std::string> notification_recipients(const domain::customer_id& id,
+                                                                    std::string_view kind,
+                                                                    std::string_view site_id) const;
+  // The customer, its primary contact, counts, urgent notes and recent_changes (JSON array
+  // text, given by the caller from the history) in one document; nullopt for an unknown one.
+  // A picklist document; a list without values yet answers {"name","version":0,"values":[]}.
+  [[nodiscard]] domain::result<std::string> picklist(std::string_view name) const;
+  [[nodiscard]] domain::result<std::optional<std::string>> summary(
+      const domain::customer_id& id, std::string_view recent_changes) const;
 
  private:
   const view_store& store_;

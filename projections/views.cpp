@@ -245,6 +245,7 @@ class primary_contact_view final : public view {
 }  // namespace
 
 std::vector<std::unique_ptr<view>> make_equipment_views();  // equipment_views.cpp
+std::vector<std::unique_ptr<view>> make_service_views();    // service_views.cpp
 
 std::vector<std::unique_ptr<view>> make_views() {
   std::vector<std::unique_ptr<view>> out;
@@ -252,6 +253,7 @@ std::vector<std::unique_ptr<view>> make_views() {
   out.push_back(std::make_unique<customers_view>());
   out.push_back(std::make_unique<primary_contact_view>());
   for (auto& v : make_equipment_views()) out.push_back(std::move(v));
+  for (auto& v : make_service_views()) out.push_back(std::move(v));
   out.push_back(make_history_view());
   return out;
 }

@@ -32,6 +32,7 @@ class AuthApi : public ApiTest {
 // The policy, written out independently of the handler: what each route needs.
 std::string needs(const std::string& method, const std::string& pattern) {
   if (pattern.starts_with("/v1/admin/")) return "admin";
+  if (pattern.starts_with("/v1/picklists/") && method != "GET") return "admin";  // admin-managed
   if (pattern.ends_with("/history") || pattern == "/v1/events") return "audit";
   return method == "GET" ? "read" : "write";
 }

@@ -244,6 +244,10 @@ TEST_F(PipelineTest, ARefusedAtomicGroupRestoresEveryEntryItTouched) {
   ASSERT_TRUE(pump);
   auto fan = run(add_part{asset_id{pump->entity_id}, value(object{{"name", value("Fan")}})});
   ASSERT_TRUE(fan);
+  auto note = run(add_note{cid, value(object{{"text", value("Gate code")}})});
+  auto job = run(create_work_order{
+      cid, value(object{{"site_id", value(north->entity_id)}, {"summary", value("Leak")}})});
+  ASSERT_TRUE(note && job);
   const auto before = model_.customer(cid);
   const auto size = log_size();
 
@@ -268,6 +272,16 @@ TEST_F(PipelineTest, ARefusedAtomicGroupRestoresEveryEntryItTouched) {
                                  value(object{{"part_number", value("F-9")}}), std::nullopt},
                      meta);
   group.emplace_back(
+      change_note{note_id{note->entity_id}, value(object{{"urgent", value(true)}}), std::nullopt},
+      meta);
+  group.emplace_back(add_note{cid, value(object{{"text", value("Dog")}})}, meta);
+  group.emplace_back(move_work_order{work_order_id{job->entity_id}, work_order_step::complete,
+                                     value(object{}), std::nullopt},
+                     meta);
+  group.emplace_back(create_work_order{cid, value(object{{"site_id", value(north->entity_id)},
+                                                         {"summary", value("Paint")}})},
+                     meta);
+  group.emplace_back(
       register_customer{value(object{{"name", value("Newco")}, {"external_id", value("NEW-1")}})},
       meta);
   group.emplace_back(register_asset{cid, value(object{{"site_id", value(north->entity_id)},
@@ -279,7 +293,7 @@ TEST_F(PipelineTest, ARefusedAtomicGroupRestoresEveryEntryItTouched) {
     p.set_value(std::move(r));
   });
   const auto answers = f.get();
-  ASSERT_EQ(answers.size(), 11u);
+  ASSERT_EQ(answers.size(), 15u);
   for (std::size_t i = 0; i + 1 < answers.size(); ++i) {
     ASSERT_FALSE(answers[i]);
     EXPECT_EQ(answers[i].error().code, errc::conflict) << i;
@@ -290,6 +304,12 @@ TEST_F(PipelineTest, ARefusedAtomicGroupRestoresEveryEntryItTouched) {
   EXPECT_EQ(log_size(), size);
   EXPECT_FALSE(model_.external_id_owner("NEW-1").has_value()) << "the new customer is gone";
   EXPECT_EQ(model_.serial_owner("SN-P"), pump->entity_id);
+  // Work-order numbers handed to the refused group are not reused (like customer numbers).
+  auto next_job = run(create_work_order{
+      cid, value(object{{"site_id", value(north->entity_id)}, {"summary", value("Later")}})});
+  ASSERT_TRUE(next_job) << next_job.error().detail;
+  EXPECT_EQ(model_.customer(cid).work_order(next_job->entity_id)->fields.string_at("number"),
+            "WO-000003");
 
   // The same changes, not refused, all land.
   auto again = run(change_part{part_id{fan->entity_id},

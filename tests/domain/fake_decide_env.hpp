@@ -19,6 +19,7 @@ class fake_decide_env final : public decide_env {
   std::map<customer_id, customer_id> parents;
   int ids_issued = 0;
   int numbers_issued = 0;
+  int work_orders_issued = 0;
 
   std::optional<customer_id> external_id_owner(std::string_view external_id) const override {
     auto it = external_ids.find(external_id);
@@ -40,6 +41,11 @@ class fake_decide_env final : public decide_env {
   std::string next_customer_number() override {
     char buf[16];
     std::snprintf(buf, sizeof buf, "C-%06d", ++numbers_issued);
+    return buf;
+  }
+  std::string next_work_order_number() override {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "WO-%06d", ++work_orders_issued);
     return buf;
   }
 

@@ -88,6 +88,19 @@ class RunnerTest : public ::testing::Test {
     const auto fan = id_of(add_part{asset_id{pump}, object{{"name", "Fan"}}});
     run(change_part{part_id{fan}, object{{"part_number", "F-2"}}, std::nullopt});
     run(retire_asset{asset_id{pump}, std::nullopt});
+    // notes and work orders
+    const auto gate = id_of(add_note{acme, object{{"text", "Gate code"}, {"site_id", north}}});
+    id_of(add_note{acme, object{{"text", "Dog"}, {"urgent", true}}});
+    run(change_note{note_id{gate}, object{{"urgent", true}, {"site_id", south}}, std::nullopt});
+    const auto old = id_of(add_note{acme, object{{"text", "Old"}}});
+    run(remove_note{note_id{old}, std::nullopt});
+    const auto leak =
+        id_of(create_work_order{acme, object{{"site_id", north}, {"summary", "Leak"}}});
+    id_of(create_work_order{
+        acme, object{{"site_id", south}, {"summary", "Paint"}, {"priority", "high"}}});
+    run(move_work_order{work_order_id{leak}, work_order_step::assign, object{{"assignee", "Ann"}},
+                        std::nullopt});
+    run(move_work_order{work_order_id{leak}, work_order_step::complete, object{}, std::nullopt});
   }
 
   static std::vector<std::pair<std::string, std::string>> dump(const view_store& s) {
