@@ -14,7 +14,9 @@ constexpr std::size_t k_restore_batch = 4096;
 bool creates_entity(std::string_view type) {
   return type == event_types::customer_registered || type == event_types::contact_added ||
          type == event_types::site_added || type == event_types::asset_registered ||
-         type == event_types::part_added || type == event_types::product_created;
+         type == event_types::part_added || type == event_types::product_created ||
+         // systems
+         type == event_types::system_type_created || type == event_types::system_assigned;
 }
 
 std::string idempotency_slot(std::string_view actor, std::string_view key) {
@@ -36,6 +38,17 @@ command_outcome make_outcome(const customer_state& state, const std::string& ent
                              entity_version version, std::optional<log_position> position,
                              bool created) {
   command_outcome out;
+  if (!state.exists() && state.id.get() == k_system_types) {  // systems: the type catalogue
+    out.status = created ? 201 : 200;
+    out.location = "/v1/system-types/" + entity_id;
+    out.entity_id = entity_id;
+    out.version = version;
+    out.position = position;
+    out.body = object{{"id", entity_id},
+                      {"version", version.get()},
+                      {"position", position ? value(to_string(*position)) : value()}};
+    return out;
+  }
   if (!state.exists()) {  // only the product catalogue answers without a customer
     out.status = created ? 201 : 200;
     out.location = "/v1/products/" + entity_id;
@@ -53,6 +66,7 @@ command_outcome make_outcome(const customer_state& state, const std::string& ent
                            : state.sites.contains(entity_id)  ? "/v1/sites/"
                            : state.assets.contains(entity_id) ? "/v1/assets/"
                            : state.parts.contains(entity_id)  ? "/v1/asset-parts/"
+                           : state.systems.contains(entity_id) ? "/v1/systems/"  // systems
                                                               : "/v1/contacts/";
   out.location = collection + entity_id;
   out.entity_id = entity_id;
@@ -78,6 +92,7 @@ void write_model::clear() {
   serials_.clear();
   asset_serials_.clear();
   products_.clear();
+  system_types_.clear();  // systems
   idempotency_.clear();
   last_number_ = 0;
   reserved_number_ = 0;
@@ -145,7 +160,10 @@ void write_model::rollback_batch() {
       }
       continue;
     }
-    auto& m = it->kind == 's' ? st.sites : it->kind == 'a' ? st.assets : st.parts;
+    auto& m = it->kind == 's'   ? st.sites
+              : it->kind == 'a' ? st.assets
+              : it->kind == 'y' ? st.systems  // systems
+                                : st.parts;
     if (it->owned) {
       m.insert_or_assign(it->id, std::move(*it->owned));
     } else {
@@ -176,6 +194,13 @@ void write_model::rollback_batch() {
       products_.erase(code);
     }
   }
+  for (auto& [id, saved] : journal_.system_types) {  // systems
+    if (saved) {
+      system_types_.insert_or_assign(id, std::move(*saved));
+    } else {
+      system_types_.erase(id);
+    }
+  }
   last_number_ = journal_.last_number;
   // Numbers handed out to the failed batch are not reused: a retry gets a fresh one, which
   // keeps numbers unique even if an unacknowledged append did land after all.
@@ -200,6 +225,7 @@ void write_model::journal_touch(const event& e) {
                     : t.starts_with("site.")       ? 's'
                     : t.starts_with("asset.")      ? 'a'
                     : t.starts_with("asset-part.") ? 'p'
+                    : t.starts_with("system.")     ? 'y'  // systems
                                                    : 0;
   if (kind == 0) return;  // customer.* events change only what customer_scalars holds
   std::string seen = cid;
@@ -212,7 +238,10 @@ void write_model::journal_touch(const event& e) {
   if (kind == 'c') {
     if (auto c = st.contacts.find(e.entity_id); c != st.contacts.end()) undo.contact = c->second;
   } else {
-    const auto& m = kind == 's' ? st.sites : kind == 'a' ? st.assets : st.parts;
+    const auto& m = kind == 's'   ? st.sites
+                    : kind == 'a' ? st.assets
+                    : kind == 'y' ? st.systems  // systems
+                                  : st.parts;
     if (auto o = m.find(e.entity_id); o != m.end()) undo.owned = o->second;
   }
   journal_.entries.push_back(std::move(undo));
@@ -227,6 +256,20 @@ void write_model::evolve(const event& e) {
                                                  : std::optional<owned_state>(it->second));
     }
     domain::evolve_product(products_[e.entity_id], e);
+    return;
+  }
+  if (e.type.starts_with("system-type.")) {  // systems: the type catalogue, like products
+    if (journal_.active && !journal_.system_types.contains(e.entity_id)) {
+      auto it = system_types_.find(e.entity_id);
+      journal_.system_types.emplace(e.entity_id, it == system_types_.end()
+                                                     ? std::nullopt
+                                                     : std::optional<owned_state>(it->second));
+    }
+    domain::evolve_system_type(system_types_[e.entity_id], e);
+    // The catalogue's pseudo customer is named, so that answers know it (make_outcome).
+    if (auto& entry = customers_[e.customer.get()]; entry.state.id.get().empty()) {
+      entry.state.id = e.customer;
+    }
     return;
   }
   if (journal_.active) journal_touch(e);
@@ -341,6 +384,19 @@ std::string write_model::next_customer_number() {
   char buf[32];
   std::snprintf(buf, sizeof buf, "C-%06lld", static_cast<long long>(reserved_number_));
   return buf;
+}
+
+// ---- systems ----------------------------------------------------------------------------------
+
+const owned_state* write_model::system_type(std::string_view id) const {
+  auto it = system_types_.find(std::string(id));
+  return it == system_types_.end() ? nullptr : &it->second;
+}
+
+result<std::string> write_model::seal(std::string_view plaintext,
+                                      std::string_view associated_data) {
+  if (secrets_ == nullptr) return decide_env::seal(plaintext, associated_data);
+  return secrets_->seal(plaintext, associated_data);
 }
 
 }  // namespace fieldledger::commands

@@ -36,6 +36,7 @@
 #include "domain/error.hpp"
 #include "domain/event.hpp"
 #include "domain/schema.hpp"
+#include "domain/system.hpp"
 
 namespace fieldledger::domain {
 
@@ -88,6 +89,8 @@ struct customer_state {
   std::string primary_contact;                                 // contact id, "" when none
   std::map<std::string, owned_state, std::less<>> sites, assets, parts;  // by id, removed too
   audit_stamp created, modified;
+  // systems (domain/system.cpp): fields {"type_id", "site_id"?, "values"}, removed ones too
+  std::map<std::string, owned_state, std::less<>> systems;
 
   bool exists() const noexcept { return version.get() > 0; }
   const contact_state* find_contact(std::string_view id) const;
@@ -195,7 +198,10 @@ using command = std::variant<register_customer, change_customer, deactivate_cust
                              reactivate_customer, archive_customer, add_contact, change_contact,
                              remove_contact, make_primary_contact, add_site, change_site,
                              remove_site, register_asset, change_asset, move_asset, retire_asset,
-                             add_part, change_part, remove_part, create_product, change_product>;
+                             add_part, change_part, remove_part, create_product, change_product,
+                             // systems (domain/system.hpp)
+                             create_system_type, change_system_type, assign_system, change_system,
+                             remove_system, reveal_system_secrets>;
 
 // Facts beyond one customer that a decision needs; the write model provides them.
 class decide_env {
@@ -217,6 +223,15 @@ class decide_env {
   virtual std::optional<customer_id> parent_of(const customer_id& /*id*/) const {
     return std::nullopt;
   }
+  // ---- systems (domain/system.cpp)
+  // The system type with this id, if any.
+  virtual const owned_state* system_type(std::string_view /*id*/) const { return nullptr; }
+  // A secret value sealed for an event ({"sealed": <this>}), bound to associated_data; the
+  // write model seals with the data directory's key. Unavailable when no key is configured.
+  virtual result<std::string> seal(std::string_view /*plaintext*/,
+                                   std::string_view /*associated_data*/) {
+    return fail(errc::unavailable, "no secret key is configured; secrets cannot be stored");
+  }
 };
 
 // Decides a command against the state of the customer it addresses (an empty state for
@@ -234,5 +249,10 @@ void evolve(customer_state& state, const event& e);
 
 // Applies a product.* event to the catalogue entry of its code (created when absent).
 void evolve_product(owned_state& product, const event& e);
+
+// Applies a system-type.* event to the type (created when absent).
+void evolve_system_type(owned_state& type, const event& e);
+// The live (not removed) system with this id, or nullptr.
+const owned_state* live_system(const customer_state& state, std::string_view id);
 
 }  // namespace fieldledger::domain

@@ -87,6 +87,10 @@ class queries {
   [[nodiscard]] domain::result<page> children_of(const domain::customer_id& id, std::size_t limit,
                                                  const std::string& cursor) const;
 
+  // The store these queries read (live or as of an instant), for queries of other features
+  // (projections/system_queries.hpp).
+  const view_store& store() const noexcept { return store_; }
+
  private:
   const view_store& store_;
 };
