@@ -1169,7 +1169,7 @@ void system_history(exchange& x, const std::string& id) {
   if (!check(x, limit)) return;
   f.limit = *limit;
   x.query([&audit = x.s.audit, f, id, key = param(x, "key")](const request& req,
-                                                              const projections::queries&) {
+                                                             const projections::queries&) {
     auto owner = audit.owner_of(id);
     if (!owner) return problem(req, owner.error());
     auto p = audit.history(*owner, f);
@@ -1184,7 +1184,8 @@ void system_history(exchange& x, const std::string& id) {
       if (!entry) return problem(req, entry.error());
       const value* changes = entry->find("changes");
       array kept;
-      for (const auto& c : changes != nullptr && changes->is_array() ? changes->as_array() : array{}) {
+      for (const auto& c :
+           changes != nullptr && changes->is_array() ? changes->as_array() : array{}) {
         if (c.string_at("field") == key) kept.push_back(c);
       }
       if (kept.empty()) continue;
@@ -1215,8 +1216,10 @@ void system_reveal(exchange& x, const std::string& id) {
     if (!check(x, body)) return;
     for (const auto& [k, v] : body->as_object()) {
       if (k != "keys") {
-        return x.fail_with(error{
-            errc::malformed, "unknown field \"" + k + "\"", {{k, "unknown field; allowed: keys"}}, {}});
+        return x.fail_with(error{errc::malformed,
+                                 "unknown field \"" + k + "\"",
+                                 {{k, "unknown field; allowed: keys"}},
+                                 {}});
       }
     }
     if (const value* list = body->find("keys"); list != nullptr && !list->is_null()) {
@@ -1245,11 +1248,11 @@ void system_reveal(exchange& x, const std::string& id) {
   x.s.pipeline.submit(
       reveal_system_secrets{sid, keys}, std::move(*meta),
       [shared, respond = x.respond, &runner = x.s.runner, &live = x.s.queries,
-       secrets = x.s.secrets, keys, sid, wait = x.o.min_position_wait](
-          result<command_outcome> r) {
+       secrets = x.s.secrets, keys, sid, wait = x.o.min_position_wait](result<command_outcome> r) {
         if (!r) return respond(problem(*shared, r.error()));
         if (!r->position) {
-          return respond(problem(*shared, error{errc::internal, "the reveal has no position", {}, {}}));
+          return respond(
+              problem(*shared, error{errc::internal, "the reveal has no position", {}, {}}));
         }
         const auto outcome = *r;
         exchange::wait_then(

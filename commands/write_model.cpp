@@ -66,8 +66,8 @@ command_outcome make_outcome(const customer_state& state, const std::string& ent
                            : state.sites.contains(entity_id)  ? "/v1/sites/"
                            : state.assets.contains(entity_id) ? "/v1/assets/"
                            : state.parts.contains(entity_id)  ? "/v1/asset-parts/"
-                           : state.systems.contains(entity_id) ? "/v1/systems/"  // systems
                                                               : "/v1/contacts/";
+  if (!is_customer && state.systems.contains(entity_id)) collection = "/v1/systems/";  // systems
   out.location = collection + entity_id;
   out.entity_id = entity_id;
   out.version = version;

@@ -47,8 +47,9 @@ void check_field_definition(const value& f, const std::string& path, std::set<st
   object normal;
   const value* key = f.find("key");
   if (key == nullptr || !key->is_string() || !is_field_key(key->as_string())) {
-    invalid.push_back({path + ".key",
-                       "must be 1 to 64 of a-z, 0-9 and _, starting with a letter (e.g. ip_address)"});
+    invalid.push_back(
+        {path + ".key",
+         "must be 1 to 64 of a-z, 0-9 and _, starting with a letter (e.g. ip_address)"});
   } else if (!keys.insert(key->as_string()).second) {
     invalid.push_back({path + ".key", "\"" + key->as_string() + "\" is defined twice"});
   } else {
@@ -139,15 +140,15 @@ void check_value(const value& def, const value& v, const std::string& path,
     }
   } else if (type == "secret") {
     if (!v.is_string() || v.as_string().empty() || v.as_string().size() > k_max_secret_bytes) {
-      bad("must be a non-empty string of at most " + std::to_string(k_max_secret_bytes) +
-          " bytes");
+      bad("must be a non-empty string of at most " + std::to_string(k_max_secret_bytes) + " bytes");
     } else if (v.as_string().find('\0') != std::string::npos) {
       bad("must not contain NUL characters");
     }
   } else if (type == "choice") {
     const value* choices = def.find("choices");
-    const bool ok = v.is_string() && choices != nullptr && choices->is_array() &&
-                    std::ranges::any_of(choices->as_array(), [&](const value& c) { return c == v; });
+    const bool ok =
+        v.is_string() && choices != nullptr && choices->is_array() &&
+        std::ranges::any_of(choices->as_array(), [&](const value& c) { return c == v; });
     if (!ok) {
       std::string list;
       if (choices != nullptr && choices->is_array()) {
@@ -232,7 +233,8 @@ bool is_valid_ipv4(std::string_view s) {
   std::size_t at = 0;
   while (parts < 4) {
     const auto dot = s.find('.', at);
-    const auto part = s.substr(at, dot == std::string_view::npos ? std::string_view::npos : dot - at);
+    const auto part =
+        s.substr(at, dot == std::string_view::npos ? std::string_view::npos : dot - at);
     if (part.empty() || part.size() > 3 || (part.size() > 1 && part.front() == '0')) return false;
     int n = 0;
     for (char c : part) {
@@ -256,19 +258,21 @@ value masked(const value& v) { return is_sealed(v) ? value(object{{"set", true}}
 
 result<value> validate_system_type(const value& body) {
   if (!body.is_object()) {
-    return fail(errc::malformed, "the body must be a JSON object", {{"body", "must be a JSON object"}});
+    return fail(errc::malformed, "the body must be a JSON object",
+                {{"body", "must be a JSON object"}});
   }
   std::vector<field_error> unknown, invalid;
   for (const auto& [k, unused] : body.as_object()) {
-    if (k != "name" && k != "fields") unknown.push_back({k, "unknown field; allowed: name, fields"});
+    if (k != "name" && k != "fields")
+      unknown.push_back({k, "unknown field; allowed: name, fields"});
   }
   object normal;
   const value* name = body.find("name");
   if (name == nullptr || name->is_null()) {
     invalid.push_back({"name", "is required"});
   } else {
-    const field_spec spec{.name = "name", .kind = field_kind::string, .required = true,
-                          .max_length = 100};
+    const field_spec spec{
+        .name = "name", .kind = field_kind::string, .required = true, .max_length = 100};
     auto ok = validate_fields(std::span<const field_spec>(&spec, 1), object{{"name", *name}});
     if (!ok) {
       for (auto& f : ok.error().fields) invalid.push_back(std::move(f));
@@ -391,9 +395,8 @@ result<std::vector<event>> decide_system(const change_system_type& cmd, decide_e
   const auto& new_fields = after->find("fields")->as_array();
   for (const auto& old : type->fields.find("fields")->as_array()) {
     const auto key = old.string_at("key");
-    const auto it = std::ranges::find_if(new_fields, [&](const value& f) {
-      return f.string_at("key") == key;
-    });
+    const auto it =
+        std::ranges::find_if(new_fields, [&](const value& f) { return f.string_at("key") == key; });
     if (it == new_fields.end()) {
       invalid.push_back({"fields", "field \"" + std::string(key) +
                                        "\" cannot be removed: systems may hold values of it. "
@@ -404,7 +407,8 @@ result<std::vector<event>> decide_system(const change_system_type& cmd, decide_e
                              "; define a field with another key instead"});
     }
   }
-  if (!invalid.empty()) return invalid_fields("the system type cannot change so", std::move(invalid));
+  if (!invalid.empty())
+    return invalid_fields("the system type cannot change so", std::move(invalid));
   auto changes = field_changes(type->fields, *after);
   if (!changes) return std::vector<event>{};
   return std::vector{make_event(event_types::system_type_changed,
@@ -422,7 +426,8 @@ result<std::vector<event>> decide_system(const customer_state& state, const assi
   }
   if (auto ok = check_not_archived(state); !ok) return std::unexpected(ok.error());
   if (!cmd.body.is_object()) {
-    return fail(errc::malformed, "the body must be a JSON object", {{"body", "must be a JSON object"}});
+    return fail(errc::malformed, "the body must be a JSON object",
+                {{"body", "must be a JSON object"}});
   }
   std::vector<field_error> unknown, invalid;
   for (const auto& [k, unused] : cmd.body.as_object()) {
@@ -437,18 +442,16 @@ result<std::vector<event>> decide_system(const customer_state& state, const assi
   if (!invalid.empty()) return invalid_fields("the system cannot be assigned", std::move(invalid));
   const owned_state* type = env.system_type(type_id);
   if (type == nullptr) {
-    return invalid_fields("no such system type",
-                          {{"type_id", "no system type \"" + type_id + "\"; see GET /v1/system-types"}});
+    return invalid_fields("no such system type", {{"type_id", "no system type \"" + type_id +
+                                                                  "\"; see GET /v1/system-types"}});
   }
   if (!site.empty() && state.live_site(site) == nullptr) {
     return invalid_fields("the site is not a site of this customer",
                           {{"site_id", "no site \"" + site + "\" belongs to this customer"}});
   }
   const value* given = cmd.body.find("values");
-  auto values = validate_system_values(type->fields, given != nullptr && !given->is_null()
-                                                         ? *given
-                                                         : value(object{}),
-                                       true);
+  auto values = validate_system_values(
+      type->fields, given != nullptr && !given->is_null() ? *given : value(object{}), true);
   if (!values) return std::unexpected(std::move(values.error()));
   const std::string id = env.new_entity_id();
   auto sealed = seal_secrets(type->fields, *values, id, env);
@@ -491,9 +494,9 @@ result<std::vector<event>> decide_system(const customer_state& state, const chan
     previous.emplace(k, before);
   }
   if (changed.empty()) return std::vector<event>{};
-  return std::vector{system_event(state, **s, event_types::system_changed,
-                                  object{{"changed", std::move(changed)},
-                                         {"previous", std::move(previous)}})};
+  return std::vector{
+      system_event(state, **s, event_types::system_changed,
+                   object{{"changed", std::move(changed)}, {"previous", std::move(previous)}})};
 }
 
 result<std::vector<event>> decide_system(const customer_state& state, const remove_system& cmd) {
@@ -537,7 +540,8 @@ result<std::vector<event>> decide_system(const customer_state& state,
       keys.emplace_back(k);
     }
   }
-  if (!invalid.empty()) return invalid_fields("these secrets cannot be revealed", std::move(invalid));
+  if (!invalid.empty())
+    return invalid_fields("these secrets cannot be revealed", std::move(invalid));
   return std::vector{system_event(state, **s, event_types::system_secret_revealed,
                                   object{{"keys", std::move(keys)}})};
 }

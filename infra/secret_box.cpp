@@ -75,8 +75,8 @@ result<std::unique_ptr<sodium_secret_box>> sodium_secret_box::open_key_file(
     return box;
   }
   if ((st.st_mode & 077) != 0) {
-    return fail(errc::internal, path + " can be read by others than its owner. Hint: chmod 600 " +
-                                    path);
+    return fail(errc::internal,
+                path + " can be read by others than its owner. Hint: chmod 600 " + path);
   }
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fail(errc::internal, "cannot read " + path);
@@ -84,15 +84,16 @@ result<std::unique_ptr<sodium_secret_box>> sodium_secret_box::open_key_file(
   const auto n = ::read(fd, text, sizeof text);
   ::close(fd);
   std::size_t got = 0;
-  const bool ok = n >= static_cast<ssize_t>(k_key_bytes * 2) &&
-                  sodium_hex2bin(k.data(), k.size(), text, k_key_bytes * 2, nullptr, &got,
-                                 nullptr) == 0 &&
-                  got == k.size() &&
-                  (n == static_cast<ssize_t>(k_key_bytes * 2) || text[k_key_bytes * 2] == '\n');
+  const bool ok =
+      n >= static_cast<ssize_t>(k_key_bytes * 2) &&
+      sodium_hex2bin(k.data(), k.size(), text, k_key_bytes * 2, nullptr, &got, nullptr) == 0 &&
+      got == k.size() &&
+      (n == static_cast<ssize_t>(k_key_bytes * 2) || text[k_key_bytes * 2] == '\n');
   sodium_memzero(text, sizeof text);
   if (!ok) {
-    return fail(errc::internal, path + " is not a secret key (64 hex digits). Hint: restore it "
-                                       "from its backup; without it no stored secret opens.");
+    return fail(errc::internal, path +
+                                    " is not a secret key (64 hex digits). Hint: restore it "
+                                    "from its backup; without it no stored secret opens.");
   }
   std::unique_ptr<sodium_secret_box> box(new sodium_secret_box(k));
   sodium_memzero(k.data(), k.size());
@@ -140,8 +141,8 @@ result<std::string> sodium_secret_box::open(std::string_view sealed,
   };
   std::vector<unsigned char> raw(sealed.size());
   std::size_t n = 0;
-  if (sodium_base642bin(raw.data(), raw.size(), sealed.data(), sealed.size(), nullptr, &n,
-                        nullptr, k_base64) != 0 ||
+  if (sodium_base642bin(raw.data(), raw.size(), sealed.data(), sealed.size(), nullptr, &n, nullptr,
+                        k_base64) != 0 ||
       n < 1 + k_nonce + k_tag || raw[0] != k_format) {
     return refuse();
   }

@@ -61,7 +61,8 @@ result<void> must_exist(const view_store& store, const std::string& key, std::st
   auto doc = store.get(key);
   if (!doc) return std::unexpected(doc.error());
   if (!*doc) {
-    return fail(errc::not_found, "no " + std::string(what) + " with id \"" + std::string(id) + "\"");
+    return fail(errc::not_found,
+                "no " + std::string(what) + " with id \"" + std::string(id) + "\"");
   }
   return {};
 }

@@ -93,8 +93,8 @@ class systems_view final : public view {
       value& values = d["values"];
       if (!values.is_object()) values = object{};
       const value* changed = e.data.find("changed");
-      for (const auto& [k, x] : changed != nullptr && changed->is_object() ? changed->as_object()
-                                                                           : object{}) {
+      for (const auto& [k, x] :
+           changed != nullptr && changed->is_object() ? changed->as_object() : object{}) {
         s.erase(k);
         if (x.is_null()) {
           values.as_object().erase(k);
@@ -145,8 +145,8 @@ std::optional<array> system_changes(const event& e) {
   } else if (e.type == et::system_changed) {
     const value* changed = d.find("changed");
     const value* previous = d.find("previous");
-    for (const auto& [k, x] : changed != nullptr && changed->is_object() ? changed->as_object()
-                                                                         : object{}) {
+    for (const auto& [k, x] :
+         changed != nullptr && changed->is_object() ? changed->as_object() : object{}) {
       const value* before = previous != nullptr ? previous->find(k) : nullptr;
       out.push_back(change(k, before != nullptr ? masked(*before) : value{}, masked(x)));
     }

@@ -87,13 +87,14 @@ TEST_P(SystemApi, TheTypeCatalogueIsTheAdminsAndItsErrorsNameTheMember) {
   EXPECT_EQ(first_field(problem_of(as(writer_, "POST", "/v1/system-types", k_type), 403)),
             "Authorization");
   const auto before = log_size();
+  EXPECT_EQ(
+      first_field(problem_of(
+          command("POST", "/v1/system-types",
+                  R"({"name":"X","fields":[{"key":"a","type":"int"},{"key":"b","type":"blob"}]})"),
+          422)),
+      "fields[1].type");
   EXPECT_EQ(first_field(problem_of(
-                command("POST", "/v1/system-types",
-                        R"({"name":"X","fields":[{"key":"a","type":"int"},{"key":"b","type":"blob"}]})"),
-                422)),
-            "fields[1].type");
-  EXPECT_EQ(first_field(problem_of(command("POST", "/v1/system-types", R"({"name":"X","fields":[]})"),
-                                   422)),
+                command("POST", "/v1/system-types", R"({"name":"X","fields":[]})"), 422)),
             "fields");
   // A field may be added; none removed or retyped.
   auto t = json_of(one);
@@ -132,7 +133,8 @@ TEST_P(SystemApi, SystemsAreAssignedReadChangedAndRemovedWithSecretsMasked) {
     std::vector<std::string> out;
     auto r = as(reader_, "GET", target);
     EXPECT_EQ(r.status, 200) << r.body;
-    for (const auto& s : json_of(r).find("items")->as_array()) out.emplace_back(s.string_at("id"));
+    const auto page = json_of(r);
+    for (const auto& s : page.find("items")->as_array()) out.emplace_back(s.string_at("id"));
     return out;
   };
   const auto other = assign(R"({"ip_address":"10.1.2.4"})", false);
@@ -146,13 +148,15 @@ TEST_P(SystemApi, SystemsAreAssignedReadChangedAndRemovedWithSecretsMasked) {
     return first_field(problem_of(as(writer_, method, target, body), 422));
   };
   const std::string systems = "/v1/customers/" + acme_ + "/systems";
-  EXPECT_EQ(bad("POST", systems, R"({"type_id":")" + type_ + R"(","values":{"ip_address":"10.1.2"}})"),
-            "values.ip_address");
+  EXPECT_EQ(
+      bad("POST", systems, R"({"type_id":")" + type_ + R"(","values":{"ip_address":"10.1.2"}})"),
+      "values.ip_address");
   EXPECT_EQ(bad("POST", systems, R"({"type_id":")" + type_ + R"(","values":{"login":"x"}})"),
             "values.ip_address");
-  EXPECT_EQ(bad("POST", systems,
-                R"({"type_id":")" + type_ + R"(","values":{"ip_address":"10.0.0.1","colour":"red"}})"),
-            "values.colour");
+  EXPECT_EQ(
+      bad("POST", systems,
+          R"({"type_id":")" + type_ + R"(","values":{"ip_address":"10.0.0.1","colour":"red"}})"),
+      "values.colour");
   EXPECT_EQ(bad("POST", systems, R"({"type_id":")" + domain::new_id() + R"(","values":{}})"),
             "type_id");
   EXPECT_EQ(bad("PATCH", "/v1/systems/" + id, R"({"values":{"mode":"sleeping"}})"), "values.mode");
@@ -172,7 +176,8 @@ TEST_P(SystemApi, SystemsAreAssignedReadChangedAndRemovedWithSecretsMasked) {
   // The history of each value, secrets masked.
   auto h = as(auditor_, "GET", "/v1/systems/" + id + "/history?key=version");
   ASSERT_EQ(h.status, 200) << h.body;
-  const auto& items = json_of(h).find("items")->as_array();
+  const auto history = json_of(h);
+  const auto& items = history.find("items")->as_array();
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0].find("changes")->as_array()[0].string_at("before"), "4.2");
   EXPECT_EQ(items[0].find("changes")->as_array()[0].string_at("after"), "4.3");
@@ -202,7 +207,8 @@ TEST_P(SystemApi, SystemsAreAssignedReadChangedAndRemovedWithSecretsMasked) {
 }
 
 TEST_P(SystemApi, OnlyAnAdminSeesASecretAndEachRevealIsAudited) {
-  const auto id = assign(R"({"ip_address":"10.1.2.3","password":")" + std::string(k_secret) + R"("})");
+  const auto id =
+      assign(R"({"ip_address":"10.1.2.3","password":")" + std::string(k_secret) + R"("})");
   EXPECT_EQ(first_field(problem_of(as(writer_, "POST", "/v1/systems/" + id + "/reveal"), 403)),
             "Authorization");
   problem_of(as(auditor_, "POST", "/v1/systems/" + id + "/reveal"), 403);
@@ -213,9 +219,8 @@ TEST_P(SystemApi, OnlyAnAdminSeesASecretAndEachRevealIsAudited) {
   EXPECT_EQ(json_of(r).find("values")->string_at("password"), k_secret);
   EXPECT_EQ(r.headers["cache-control"], "no-store");
   EXPECT_EQ(log_size(), before + 1) << "one audit event";
-  EXPECT_EQ(first_field(problem_of(command("POST", "/v1/systems/" + id + "/reveal",
-                                           R"({"keys":["login"]})"),
-                                   422)),
+  EXPECT_EQ(first_field(problem_of(
+                command("POST", "/v1/systems/" + id + "/reveal", R"({"keys":["login"]})"), 422)),
             "keys[0]");
   problem_of(command("POST", "/v1/systems/" + domain::new_id() + "/reveal"), 404);
 
@@ -229,15 +234,17 @@ TEST_P(SystemApi, OnlyAnAdminSeesASecretAndEachRevealIsAudited) {
   EXPECT_EQ(json_of(r).find("values")->string_at("password"), k_new_secret);
   auto h = as(auditor_, "GET", "/v1/customers/" + acme_ + "/history?type=system.secret-revealed");
   ASSERT_EQ(h.status, 200) << h.body;
-  const auto& items = json_of(h).find("items")->as_array();
+  const auto history = json_of(h);
+  const auto& items = history.find("items")->as_array();
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0].string_at("actor"), "admin");
   EXPECT_EQ(items[0].string_at("entity"), "systems/" + id);
   EXPECT_EQ(domain::to_json(*items[0].find("changes")),
             R"([{"after":["password"],"before":null,"field":"revealed"}])");
   // A reveal is no batch command.
-  auto batch = command("POST", "/v1/batch",
-                       R"({"commands":[{"method":"POST","path":"/v1/systems/)" + id + R"(/reveal"}]})");
+  auto batch =
+      command("POST", "/v1/batch",
+              R"({"commands":[{"method":"POST","path":"/v1/systems/)" + id + R"(/reveal"}]})");
   ASSERT_EQ(batch.status, 200) << batch.body;
   EXPECT_EQ(json_of(batch).find("results")->as_array()[0].find("status")->as_int(), 422);
 
@@ -256,11 +263,13 @@ TEST_P(SystemApi, OnlyAnAdminSeesASecretAndEachRevealIsAudited) {
 }
 
 TEST_P(SystemApi, AsOfShowsASystemAsItWasWithItsSecretMasked) {
-  const auto id = assign(R"({"ip_address":"10.1.2.3","password":")" + std::string(k_secret) + R"("})");
+  const auto id =
+      assign(R"({"ip_address":"10.1.2.3","password":")" + std::string(k_secret) + R"("})");
   const auto then = domain::now_rfc3339();
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ASSERT_EQ(as(writer_, "PATCH", "/v1/systems/" + id, R"({"values":{"ip_address":"10.9.9.9"}})").status,
-            200);
+  ASSERT_EQ(
+      as(writer_, "PATCH", "/v1/systems/" + id, R"({"values":{"ip_address":"10.9.9.9"}})").status,
+      200);
   auto past = as(auditor_, "GET", "/v1/systems/" + id + "?as_of=" + then);
   ASSERT_EQ(past.status, 200) << past.body;
   EXPECT_EQ(json_of(past).find("values")->string_at("ip_address"), "10.1.2.3");

@@ -68,15 +68,16 @@ class SystemDecide : public ::testing::Test {
 
   void SetUp() override {
     apply_events(customer, *decide(customer, register_customer{object{{"name", "Acme"}}}, env));
-    type_id = define(object{
-        {"name", "Access control"},
-        {"fields", array{field("ip_address", "ipv4", true), field("login", "string"),
-                         field("password", "secret"), field("version", "string"),
-                         field("notes", "text"), field("ports", "int"), field("load", "decimal"),
-                         field("enabled", "bool"), field("installed", "date"), field("panel", "url"),
-                         object{{"key", "mode"},
-                                {"type", "choice"},
-                                {"choices", array{"armed", "disarmed"}}}}}});
+    type_id =
+        define(object{{"name", "Access control"},
+                      {"fields", array{field("ip_address", "ipv4", true), field("login", "string"),
+                                       field("password", "secret"), field("version", "string"),
+                                       field("notes", "text"), field("ports", "int"),
+                                       field("load", "decimal"), field("enabled", "bool"),
+                                       field("installed", "date"), field("panel", "url"),
+                                       object{{"key", "mode"},
+                                              {"type", "choice"},
+                                              {"choices", array{"armed", "disarmed"}}}}}});
     site = run(add_site{customer.id, object{{"name", "North"}}});
   }
 
@@ -142,20 +143,23 @@ TEST_F(SystemDecide, TypeDefinitionErrorsNameTheMember) {
     return events ? error{} : events.error();
   };
   const value ok_field = field("login", "string");
-  auto e = error_of(object{{"name", "X"}, {"fields", array{ok_field, ok_field, field("b", "blob")}}});
+  auto e =
+      error_of(object{{"name", "X"}, {"fields", array{ok_field, ok_field, field("b", "blob")}}});
   EXPECT_EQ(e.code, errc::invalid);
   EXPECT_EQ(fields_of(e), (std::vector<std::string>{"fields[1].key", "fields[2].type"}));
   e = error_of(object{{"fields", array{field("Bad Key", "string")}}});
   EXPECT_EQ(fields_of(e), (std::vector<std::string>{"name", "fields[0].key"}));
   e = error_of(object{{"name", "X"}, {"fields", array{}}});
   EXPECT_EQ(fields_of(e), std::vector<std::string>{"fields"});
-  e = error_of(object{{"name", "X"},
-                      {"fields", array{object{{"key", "m"}, {"type", "choice"}},
-                                       object{{"key", "n"}, {"type", "int"}, {"choices", array{"a"}}},
-                                       object{{"key", "o"}, {"type", "bool"}, {"required", "yes"}}}}});
+  e = error_of(
+      object{{"name", "X"},
+             {"fields", array{object{{"key", "m"}, {"type", "choice"}},
+                              object{{"key", "n"}, {"type", "int"}, {"choices", array{"a"}}},
+                              object{{"key", "o"}, {"type", "bool"}, {"required", "yes"}}}}});
   EXPECT_EQ(fields_of(e), (std::vector<std::string>{"fields[0].choices", "fields[1].choices",
                                                     "fields[2].required"}));
-  e = error_of(object{{"name", "X"}, {"fields", array{object{{"key", "a"}, {"type", "int"}, {"label", "A"}}}}});
+  e = error_of(object{{"name", "X"},
+                      {"fields", array{object{{"key", "a"}, {"type", "int"}, {"label", "A"}}}}});
   EXPECT_EQ(e.code, errc::malformed);
   EXPECT_EQ(fields_of(e), std::vector<std::string>{"fields[0].label"});
   EXPECT_TRUE(env.types.size() == 1) << "nothing else was defined";
@@ -165,20 +169,20 @@ TEST_F(SystemDecide, ATypeGainsFieldsAndANameButNeverLosesOrRetypesOne) {
   const auto& before = env.types.at(type_id).fields.find("fields")->as_array();
   array more = before;
   more.push_back(field("firmware", "string"));
-  auto events = decide(customer_state{},
-                       change_system_type{system_type_id{type_id},
-                                          object{{"name", "Access"}, {"fields", more}},
-                                          entity_version{1}},
-                       env);
+  auto events =
+      decide(customer_state{},
+             change_system_type{system_type_id{type_id},
+                                object{{"name", "Access"}, {"fields", more}}, entity_version{1}},
+             env);
   ASSERT_TRUE(events) << events.error().detail;
   EXPECT_EQ(events->front().type, event_types::system_type_changed);
   EXPECT_EQ(events->front().version, entity_version{2});
   EXPECT_EQ(events->front().data.find("changed")->string_at("name"), "Access");
 
   array fewer(before.begin() + 1, before.end());
-  auto e = decide(customer_state{},
-                  change_system_type{system_type_id{type_id}, object{{"fields", fewer}}, std::nullopt},
-                  env);
+  auto e = decide(
+      customer_state{},
+      change_system_type{system_type_id{type_id}, object{{"fields", fewer}}, std::nullopt}, env);
   ASSERT_FALSE(e);
   EXPECT_EQ(fields_of(e.error()), std::vector<std::string>{"fields"});
   EXPECT_NE(e.error().fields[0].message.find("ip_address"), std::string::npos);
@@ -251,12 +255,13 @@ TEST_F(SystemDecide, RequiredAndUnknownValuesAreNamed) {
 }
 
 TEST_F(SystemDecide, ASecretLeavesDecideSealedAndBoundToItsSystemAndField) {
-  auto events = decide(customer,
-                       assign_system{customer.id, object{{"type_id", type_id},
-                                                         {"site_id", site},
-                                                         {"values", object{{"ip_address", "10.0.0.1"},
-                                                                           {"password", "hunter2"}}}}},
-                       env);
+  auto events =
+      decide(customer,
+             assign_system{customer.id, object{{"type_id", type_id},
+                                               {"site_id", site},
+                                               {"values", object{{"ip_address", "10.0.0.1"},
+                                                                 {"password", "hunter2"}}}}},
+             env);
   ASSERT_TRUE(events) << events.error().detail;
   const event& e = events->front();
   EXPECT_EQ(e.type, event_types::system_assigned);
@@ -266,7 +271,8 @@ TEST_F(SystemDecide, ASecretLeavesDecideSealedAndBoundToItsSystemAndField) {
   ASSERT_TRUE(is_sealed(password)) << to_json(password);
   EXPECT_EQ(password.string_at("sealed"),
             "fake:" + secret_associated_data(e.entity_id, "password") + ":" +
-                std::string(password.string_at("sealed")).substr(password.string_at("sealed").rfind(':') + 1));
+                std::string(password.string_at("sealed"))
+                    .substr(password.string_at("sealed").rfind(':') + 1));
   EXPECT_EQ(system_env::unseal(password.string_at("sealed")), "hunter2");
   EXPECT_EQ(masked(password), value(object{{"set", true}}));
   EXPECT_EQ(e.data.string_at("site_id"), site);
@@ -274,12 +280,12 @@ TEST_F(SystemDecide, ASecretLeavesDecideSealedAndBoundToItsSystemAndField) {
   const std::string id = e.entity_id;
 
   // A change: the new secret sealed, the old one only as its sealed form, never plaintext.
-  auto changed = decide(customer,
-                        change_system{system_id{id},
-                                      object{{"values", object{{"password", "correct horse"},
-                                                               {"version", "2.1"}}}},
-                                      entity_version{1}},
-                        env);
+  auto changed = decide(
+      customer,
+      change_system{system_id{id},
+                    object{{"values", object{{"password", "correct horse"}, {"version", "2.1"}}}},
+                    entity_version{1}},
+      env);
   ASSERT_TRUE(changed) << changed.error().detail;
   const std::string text = to_json(changed->front().data);
   EXPECT_EQ(text.find("correct horse"), std::string::npos) << text;
@@ -290,8 +296,8 @@ TEST_F(SystemDecide, ASecretLeavesDecideSealedAndBoundToItsSystemAndField) {
   apply_events(customer, *changed);
 
   env.seal_fails = true;
-  const auto refused =
-      failure(change_system{system_id{id}, object{{"values", object{{"password", "x"}}}}, std::nullopt});
+  const auto refused = failure(
+      change_system{system_id{id}, object{{"values", object{{"password", "x"}}}}, std::nullopt});
   EXPECT_EQ(refused.code, errc::unavailable);
 }
 
@@ -306,7 +312,8 @@ TEST_F(SystemDecide, PatchesValuesRemovesOptionalOnesAndKeepsRequiredOnes) {
   auto e = failure(change_system{system_id{id}, object{{"values", object{{"ip_address", nullptr}}}},
                                  std::nullopt});
   EXPECT_EQ(fields_of(e), std::vector<std::string>{"values.ip_address"});
-  e = failure(change_system{system_id{id}, object{{"values", object{{"ports", "x"}}}}, std::nullopt});
+  e = failure(
+      change_system{system_id{id}, object{{"values", object{{"ports", "x"}}}}, std::nullopt});
   EXPECT_EQ(fields_of(e), std::vector<std::string>{"values.ports"});
   e = failure(change_system{system_id{id}, object{{"type_id", type_id}}, std::nullopt});
   EXPECT_EQ(e.code, errc::malformed);
@@ -328,6 +335,18 @@ TEST_F(SystemDecide, ARevealNamesTheSecretsShownAndOnlySecretsThatAreSet) {
   EXPECT_EQ(events->front().type, event_types::system_secret_revealed);
   EXPECT_EQ(*events->front().data.find("keys"), value(array{"password"}));
   EXPECT_EQ(events->front().version, entity_version{3});
+}
+
+TEST_F(SystemDecide, ASiteWithALiveSystemIsNotRemoved) {
+  const auto id =
+      run(assign_system{customer.id, object{{"type_id", type_id},
+                                            {"site_id", site},
+                                            {"values", object{{"ip_address", "10.0.0.1"}}}}});
+  const auto e = failure(remove_site{site_id{site}, std::nullopt});
+  EXPECT_EQ(e.code, errc::conflict);
+  EXPECT_NE(e.detail.find("1 system"), std::string::npos) << e.detail;
+  run(remove_system{system_id{id}, std::nullopt});
+  EXPECT_FALSE(run(remove_site{site_id{site}, std::nullopt}).empty());
 }
 
 }  // namespace

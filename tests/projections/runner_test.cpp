@@ -2,6 +2,7 @@
 // read-your-writes waits, and a failing view store loses nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 
@@ -91,10 +92,10 @@ class RunnerTest : public ::testing::Test {
     run(change_part{part_id{fan}, object{{"part_number", "F-2"}}, std::nullopt});
     run(retire_asset{asset_id{pump}, std::nullopt});
     // systems: a type changed, systems at a site and not, a secret set, changed and revealed
-    const system_type_id access{id_of(create_system_type{object{
-        {"name", "Access control"},
-        {"fields", array{object{{"key", "ip_address"}, {"type", "ipv4"}, {"required", true}},
-                         object{{"key", "password"}, {"type", "secret"}}}}}})};
+    const system_type_id access{id_of(create_system_type{
+        object{{"name", "Access control"},
+               {"fields", array{object{{"key", "ip_address"}, {"type", "ipv4"}, {"required", true}},
+                                object{{"key", "password"}, {"type", "secret"}}}}}})};
     run(change_system_type{access, object{{"name", "Access"}}, std::nullopt});
     const system_id panel{id_of(assign_system{
         acme, object{{"type_id", access.get()},
@@ -147,6 +148,12 @@ TEST_F(RunnerTest, IncrementalViewsEqualARebuildFromTheLog) {
   ASSERT_TRUE(rebuild.catch_up());
   const auto a = dump(live), b = dump(fresh);
   ASSERT_GT(a.size(), 20u);
+  // systems: their views (documents, lists, sealed values) are part of what is compared
+  for (const std::string prefix : {"yt/", "ys/", "yc/", "yd/", "yz/"}) {
+    EXPECT_TRUE(std::ranges::any_of(a, [&](const auto& kv) {
+      return kv.first.starts_with(prefix);
+    })) << prefix;
+  }
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "first difference at " << i;
 }
