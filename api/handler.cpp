@@ -8,6 +8,7 @@
 #include "api/problem.hpp"
 #include "api/request_parts.hpp"
 #include "json/parse.hpp"
+#include "projections/system_queries.hpp"
 
 namespace fieldledger::api {
 
@@ -119,6 +120,14 @@ enum class route_id {
   picklists,
   picklist,
   picklist_retire,
+  // systems
+  system_types,
+  system_type,
+  customer_systems,
+  site_systems,
+  system,
+  system_reveal,
+  system_history,
 };
 
 struct route {
@@ -209,6 +218,18 @@ const route k_routes[] = {
     {route_id::picklists, {"v1", "picklists"}, {http::verb::get}},
     {route_id::picklist, {"v1", "picklists", "+"}, {http::verb::get, http::verb::post}},
     {route_id::picklist_retire, {"v1", "picklists", "+", "retire"}, {http::verb::post}},
+    // systems
+    {route_id::system_types, {"v1", "system-types"}, {http::verb::get, http::verb::post}},
+    {route_id::system_type, {"v1", "system-types", "*"}, {http::verb::get, http::verb::patch}},
+    {route_id::customer_systems,
+     {"v1", "customers", "*", "systems"},
+     {http::verb::get, http::verb::post}},
+    {route_id::site_systems, {"v1", "sites", "*", "systems"}, {http::verb::get}},
+    {route_id::system,
+     {"v1", "systems", "*"},
+     {http::verb::get, http::verb::patch, http::verb::delete_}},
+    {route_id::system_reveal, {"v1", "systems", "*", "reveal"}, {http::verb::post}},
+    {route_id::system_history, {"v1", "systems", "*", "history"}, {http::verb::get}},
 };
 
 const route* match(const std::vector<std::string>& segments) {
@@ -287,6 +308,14 @@ permission needed(route_id id, http::verb method, const target& t) {
     case route_id::site_history:
     case route_id::asset_history:
     case route_id::events:
+      return permission::audit;
+    // systems: the type catalogue is the admin's; a reveal too; a system's history the auditors'
+    case route_id::system_types:
+    case route_id::system_type:
+      return method == http::verb::get ? permission::read : permission::admin;
+    case route_id::system_reveal:
+      return permission::admin;
+    case route_id::system_history:
       return permission::audit;
     default:
       if (method != http::verb::get) return permission::write;
@@ -1297,6 +1326,203 @@ void picklist(exchange& x, const std::string& name, picklist_step step) {
 
 void batch(exchange& x);
 
+// ---- systems -----------------------------------------------------------------------------------
+
+projections::system_queries systems_of(const projections::queries& q) {
+  return projections::system_queries(q.store());
+}
+
+void system_types(exchange& x) {
+  if (x.req.method() == http::verb::post) {
+    return body_command(x, [](value body) { return create_system_type{std::move(body)}; });
+  }
+  get_page(x, {}, [](const projections::queries& q, std::size_t n, const std::string& c) {
+    return systems_of(q).system_types(n, c);
+  });
+}
+
+void system_type(exchange& x, const std::string& id) {
+  const system_type_id tid{id};
+  if (x.req.method() == http::verb::get) {
+    return get_document(x, tid, "system type",
+                        [](const projections::queries& q, const system_type_id& i) {
+                          return systems_of(q).system_type(i.get());
+                        });
+  }
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  auto patch = json_body(x.req);
+  if (!check(x, patch)) return;
+  x.command(change_system_type{tid, std::move(*patch), *match});
+}
+
+void customer_systems(exchange& x, const std::string& id) {
+  const customer_id cid{id};
+  if (x.req.method() == http::verb::post) {
+    return body_command(x, [&](value body) { return assign_system{cid, std::move(body)}; });
+  }
+  x.as_of_entity = id;
+  get_page(x, {}, [cid](const projections::queries& q, std::size_t n, const std::string& c) {
+    return systems_of(q).systems_of_customer(cid, n, c);
+  });
+}
+
+void site_systems(exchange& x, const std::string& id) {
+  get_page(x, {},
+           [sid = site_id{id}](const projections::queries& q, std::size_t n, const std::string& c) {
+             return systems_of(q).systems_of_site(sid, n, c);
+           });
+}
+
+void system(exchange& x, const std::string& id) {
+  const system_id sid{id};
+  if (x.req.method() == http::verb::get) {
+    x.as_of_entity = id;
+    return get_document(x, sid, "system", [](const projections::queries& q, const system_id& i) {
+      return systems_of(q).system(i.get());
+    });
+  }
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  if (x.req.method() == http::verb::delete_) return x.command(remove_system{sid, *match});
+  auto patch = json_body(x.req);
+  if (!check(x, patch)) return;
+  x.command(change_system{sid, std::move(*patch), *match});
+}
+
+// The history of a system, newest first; with key=, only the changes of that value.
+void system_history(exchange& x, const std::string& id) {
+  if (!check(x, check_params(x.t, {"key", "limit", "cursor"}))) return;
+  projections::history_filter f;
+  f.entity = "systems/" + id;
+  f.cursor = param(x, "cursor");
+  auto limit = page_limit(x.t);
+  if (!check(x, limit)) return;
+  f.limit = *limit;
+  x.query([&audit = x.s.audit, f, id, key = param(x, "key")](const request& req,
+                                                             const projections::queries&) {
+    auto owner = audit.owner_of(id);
+    if (!owner) return problem(req, owner.error());
+    auto p = audit.history(*owner, f);
+    if (!p) return problem(req, p.error());
+    if (key.empty()) return page_response(req, *p);
+    // One value's history: the entries that changed it, with only its change. A page may hold
+    // fewer items than the limit; next_cursor still continues after it.
+    projections::page only;
+    only.next_cursor = p->next_cursor;
+    for (const auto& item : p->items) {
+      auto entry = json::parse(item);
+      if (!entry) return problem(req, entry.error());
+      const value* changes = entry->find("changes");
+      array kept;
+      for (const auto& c :
+           changes != nullptr && changes->is_array() ? changes->as_array() : array{}) {
+        if (c.string_at("field") == key) kept.push_back(c);
+      }
+      if (kept.empty()) continue;
+      entry->as_object()["changes"] = std::move(kept);
+      only.items.push_back(to_json(*entry));
+    }
+    return page_response(req, only);
+  });
+}
+
+// POST /v1/systems/{id}/reveal {"keys": [...]} (admin): appends system.secret-revealed, then
+// answers the plaintext of those secrets (all that are set when keys is absent) as they were
+// at that event. Never part of a batch; never cached.
+void system_reveal(exchange& x, const std::string& id) {
+  if (!check(x, check_params(x.t, {}))) return;
+  if (x.capture) {
+    return x.fail_with(error{errc::invalid,
+                             "a reveal answers secrets, so it is not a batch command",
+                             {{"path", "send POST /v1/systems/{id}/reveal on its own"}},
+                             {}});
+  }
+  if (x.s.secrets == nullptr) {
+    return x.fail_with(error{errc::unavailable, "this server has no secret key", {}, {}});
+  }
+  std::vector<std::string> keys;
+  if (!x.req.body().empty()) {
+    auto body = json_body(x.req);
+    if (!check(x, body)) return;
+    for (const auto& [k, v] : body->as_object()) {
+      if (k != "keys") {
+        return x.fail_with(error{errc::malformed,
+                                 "unknown field \"" + k + "\"",
+                                 {{k, "unknown field; allowed: keys"}},
+                                 {}});
+      }
+    }
+    if (const value* list = body->find("keys"); list != nullptr && !list->is_null()) {
+      if (!list->is_array() || list->as_array().size() > k_max_system_fields) {
+        return x.fail_with(error{errc::invalid,
+                                 "keys must be a list of secret fields",
+                                 {{"keys", "must be an array of field keys"}},
+                                 {}});
+      }
+      for (std::size_t i = 0; i < list->as_array().size(); ++i) {
+        const value& k = list->as_array()[i];
+        if (!k.is_string()) {
+          return x.fail_with(error{errc::invalid,
+                                   "keys must be a list of secret fields",
+                                   {{"keys[" + std::to_string(i) + "]", "must be a string"}},
+                                   {}});
+        }
+        keys.push_back(k.as_string());
+      }
+    }
+  }
+  auto meta = command_meta_of(x.req, x.who);
+  if (!meta) return x.fail_with(meta.error());
+  auto shared = std::make_shared<request>(std::move(x.req));
+  const system_id sid{id};
+  x.s.pipeline.submit(
+      reveal_system_secrets{sid, keys}, std::move(*meta),
+      [shared, respond = x.respond, &runner = x.s.runner, &live = x.s.queries,
+       secrets = x.s.secrets, keys, sid, wait = x.o.min_position_wait](result<command_outcome> r) {
+        if (!r) return respond(problem(*shared, r.error()));
+        if (!r->position) {
+          return respond(
+              problem(*shared, error{errc::internal, "the reveal has no position", {}, {}}));
+        }
+        const auto outcome = *r;
+        exchange::wait_then(
+            runner, shared, respond, {*r->position}, std::chrono::steady_clock::now() + wait,
+            [outcome, &live, secrets, keys, sid](const request& req) {
+              const auto systems = systems_of(live);
+              auto doc = systems.system(sid.get());
+              if (!doc) return problem(req, doc.error());
+              // The views at the reveal's own version show the secrets as they were revealed.
+              if (!*doc || json::top_level_int(**doc, "version") != outcome.version.get()) {
+                return problem(req, error{errc::conflict,
+                                          "the system changed while its secrets were revealed. "
+                                          "Hint: ask again.",
+                                          {},
+                                          {}});
+              }
+              auto sealed = systems.sealed_secrets(sid.get());
+              if (!sealed) return problem(req, sealed.error());
+              object values;
+              for (const auto& [k, v] : sealed->is_object() ? sealed->as_object() : object{}) {
+                if (!keys.empty() && std::ranges::find(keys, k) == keys.end()) continue;
+                auto plain = secrets->open(v.is_string() ? v.as_string() : std::string(),
+                                           secret_associated_data(sid.get(), k));
+                if (!plain) return problem(req, plain.error());
+                values.emplace(k, std::move(*plain));
+              }
+              object body{{"id", sid.get()},
+                          {"version", outcome.version.get()},
+                          {"position", to_string(*outcome.position)},
+                          {"values", std::move(values)}};
+              auto res = json_response(req, http::status::ok, to_json(body));
+              res.set(http::field::cache_control, "no-store");
+              return res;
+            });
+      });
+}
+
 // Everything after authentication: the route's method, role, media types and id shapes, then
 // the route itself. With capture, commands go to capture instead of the pipeline (a batch).
 void dispatch(const services& s_, const handler_options& o_, request req, target t_value,
@@ -1468,6 +1694,21 @@ void dispatch(const services& s_, const handler_options& o_, request req, target
       return picklist(x, id, picklist_step::add);
     case route_id::picklist_retire:
       return picklist(x, id, picklist_step::retire);
+    // systems
+    case route_id::system_types:
+      return system_types(x);
+    case route_id::system_type:
+      return system_type(x, id);
+    case route_id::customer_systems:
+      return customer_systems(x, id);
+    case route_id::site_systems:
+      return site_systems(x, id);
+    case route_id::system:
+      return system(x, id);
+    case route_id::system_reveal:
+      return system_reveal(x, id);
+    case route_id::system_history:
+      return system_history(x, id);
   }
 }
 

@@ -8,6 +8,7 @@
 #include "api/auth.hpp"
 #include "api/http.hpp"
 #include "commands/pipeline.hpp"
+#include "domain/secret.hpp"
 #include "projections/audit.hpp"
 #include "projections/queries.hpp"
 #include "projections/rebuilder.hpp"
@@ -23,6 +24,8 @@ struct services {
   std::function<bool()> ready;  // true once the views have caught up with the log at start
   projections::audit& audit;    // history, as-of reads, the event feed
   projections::rebuilder* rebuild = nullptr;  // online rebuild; absent: its routes answer 503
+  // systems: opens sealed secrets for an admin's reveal; absent: reveals answer 503
+  const domain::secret_box* secrets = nullptr;
 };
 
 struct handler_options {

@@ -17,6 +17,7 @@
 #include "infra/kafka_event_log.hpp"
 #include "infra/rocksdb_event_log.hpp"
 #include "infra/rocksdb_view_store.hpp"
+#include "infra/secret_box.hpp"
 #include "infra/view_generations.hpp"
 #include "projections/generation_store.hpp"
 #include "projections/queries.hpp"
@@ -107,7 +108,14 @@ int serve(const config& cfg) {
     return 1;
   }
 
+  // systems: the key that seals secret values (DATA_DIR/secret.key, created on first start)
+  auto secrets = infra::sodium_secret_box::open_key_file(cfg.data);
+  if (!secrets) {
+    spdlog::error("cannot set up the secret key: {}", secrets.error().detail);
+    return 1;
+  }
   commands::write_model model;
+  model.set_secrets(secrets->get());
   if (auto restored = model.restore(**log); !restored) {
     spdlog::error("cannot restore the write model: {}", restored.error().detail);
     return 1;
@@ -164,8 +172,9 @@ int serve(const config& cfg) {
     *caught_up = true;
     return true;
   };
-  api::server server(api::services{pipeline, queries, runner, **keys, ready, audit, &rebuild},
-                     options);
+  api::server server(
+      api::services{pipeline, queries, runner, **keys, ready, audit, &rebuild, secrets->get()},
+      options);
   const auto bound = server.start();
   if (!bound) {
     spdlog::error("{}", bound.error().detail);

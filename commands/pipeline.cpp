@@ -87,6 +87,23 @@ result<customer_id> target_customer(const command& cmd, const write_model& model
     result<customer_id> operator()(const change_picklist&) const {
       return customer_id{std::string(k_picklists)};
     }
+    // systems
+    result<customer_id> operator()(const create_system_type&) const {
+      return customer_id{std::string(k_system_types)};
+    }
+    result<customer_id> operator()(const change_system_type&) const {
+      return customer_id{std::string(k_system_types)};
+    }
+    result<customer_id> operator()(const assign_system& c) const { return c.customer; }
+    result<customer_id> operator()(const change_system& c) const {
+      return owner(c.id.get(), "system");
+    }
+    result<customer_id> operator()(const remove_system& c) const {
+      return owner(c.id.get(), "system");
+    }
+    result<customer_id> operator()(const reveal_system_secrets& c) const {
+      return owner(c.id.get(), "system");
+    }
   };
   return std::visit(visitor{model}, cmd);
 }
@@ -96,7 +113,8 @@ std::string addressed_entity(const command& cmd) {
   return std::visit(
       [](const auto& c) -> std::string {
         using t = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<t, register_customer> || std::is_same_v<t, create_product>) {
+        if constexpr (std::is_same_v<t, register_customer> || std::is_same_v<t, create_product> ||
+                      std::is_same_v<t, create_system_type>) {
           return {};
         } else if constexpr (std::is_same_v<t, change_product>) {
           return c.code;
@@ -104,7 +122,8 @@ std::string addressed_entity(const command& cmd) {
           return c.name;
         } else if constexpr (std::is_same_v<t, add_contact> || std::is_same_v<t, add_site> ||
                              std::is_same_v<t, register_asset> || std::is_same_v<t, add_note> ||
-                             std::is_same_v<t, create_work_order>) {
+                             std::is_same_v<t, create_work_order> ||
+                             std::is_same_v<t, assign_system>) {
           return c.customer.get();
         } else if constexpr (std::is_same_v<t, add_part>) {
           return c.asset.get();
@@ -129,6 +148,11 @@ command_outcome unchanged_outcome(const command& cmd, const customer_state& stat
   for (const auto* m :
        {&state.sites, &state.assets, &state.parts, &state.notes, &state.work_orders}) {
     if (auto it = m->find(entity); it != m->end()) version = it->second.version;
+  }
+  // systems
+  if (auto it = state.systems.find(entity); it != state.systems.end()) version = it->second.version;
+  if (std::holds_alternative<change_system_type>(cmd)) {
+    if (const auto* t = model.system_type(entity)) version = t->version;
   }
   return make_outcome(state, entity, version, last, false);
 }
@@ -291,7 +315,10 @@ struct pipeline::impl {
             first.type == event_types::contact_added || first.type == event_types::site_added ||
             first.type == event_types::asset_registered || first.type == event_types::part_added ||
             first.type == event_types::product_created || first.type == event_types::note_added ||
-            first.type == event_types::work_order_created;
+            first.type == event_types::work_order_created ||
+            // systems
+            first.type == event_types::system_type_created ||
+            first.type == event_types::system_assigned;
         it.answer = make_outcome(model.customer(last.customer), last.entity_id, last.version,
                                  (*positions)[it.first_event + it.event_count - 1], created);
       }

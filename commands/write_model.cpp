@@ -17,7 +17,9 @@ bool creates_entity(std::string_view type) {
          type == event_types::site_added || type == event_types::asset_registered ||
          type == event_types::part_added || type == event_types::product_created ||
          // notes and work orders
-         type == event_types::note_added || type == event_types::work_order_created;
+         type == event_types::note_added || type == event_types::work_order_created ||
+         // systems
+         type == event_types::system_type_created || type == event_types::system_assigned;
 }
 
 // The kind of owned entity an event is about (as journaled), 0 for customer and catalogue
@@ -29,6 +31,7 @@ char owned_kind(std::string_view t) {
          : t.starts_with("asset-part.") ? 'p'
          : t.starts_with("note.")       ? 'n'
          : t.starts_with("work-order.") ? 'w'
+         : t.starts_with("system.")     ? 'y'  // systems
                                         : 0;
 }
 
@@ -39,6 +42,7 @@ auto& owned_map(State& st, char kind) {
          : kind == 'a' ? st.assets
          : kind == 'n' ? st.notes
          : kind == 'w' ? st.work_orders
+         : kind == 'y' ? st.systems  // systems
                        : st.parts;
 }
 
@@ -73,6 +77,17 @@ command_outcome make_outcome(const customer_state& state, const std::string& ent
                       {"position", position ? value(to_string(*position)) : value()}};
     return out;
   }
+  if (!state.exists() && state.id.get() == k_system_types) {  // systems: the type catalogue
+    out.status = created ? 201 : 200;
+    out.location = "/v1/system-types/" + entity_id;
+    out.entity_id = entity_id;
+    out.version = version;
+    out.position = position;
+    out.body = object{{"id", entity_id},
+                      {"version", version.get()},
+                      {"position", position ? value(to_string(*position)) : value()}};
+    return out;
+  }
   if (!state.exists()) {  // only the product catalogue answers without a customer
     out.status = created ? 201 : 200;
     out.location = "/v1/products/" + entity_id;
@@ -93,6 +108,7 @@ command_outcome make_outcome(const customer_state& state, const std::string& ent
                            : state.notes.contains(entity_id)       ? "/v1/notes/"
                            : state.work_orders.contains(entity_id) ? "/v1/work-orders/"
                                                                    : "/v1/contacts/";
+  if (!is_customer && state.systems.contains(entity_id)) collection = "/v1/systems/";  // systems
   out.location = collection + entity_id;
   out.entity_id = entity_id;
   out.version = version;
@@ -121,6 +137,7 @@ void write_model::clear() {
   asset_serials_.clear();
   products_.clear();
   picklists_.clear();
+  system_types_.clear();  // systems
   idempotency_.clear();
   last_number_ = 0;
   reserved_number_ = 0;
@@ -229,6 +246,13 @@ void write_model::rollback_batch() {
       products_.erase(code);
     }
   }
+  for (auto& [id, saved] : journal_.system_types) {  // systems
+    if (saved) {
+      system_types_.insert_or_assign(id, std::move(*saved));
+    } else {
+      system_types_.erase(id);
+    }
+  }
   last_number_ = journal_.last_number;
   last_wo_number_ = journal_.last_wo_number;
   // Numbers handed out to the failed batch are not reused: a retry gets a fresh one, which
@@ -286,6 +310,20 @@ void write_model::evolve(const event& e) {
                                                  : std::optional<owned_state>(it->second));
     }
     domain::evolve_product(products_[e.entity_id], e);
+    return;
+  }
+  if (e.type.starts_with("system-type.")) {  // systems: the type catalogue, like products
+    if (journal_.active && !journal_.system_types.contains(e.entity_id)) {
+      auto it = system_types_.find(e.entity_id);
+      journal_.system_types.emplace(e.entity_id, it == system_types_.end()
+                                                     ? std::nullopt
+                                                     : std::optional<owned_state>(it->second));
+    }
+    domain::evolve_system_type(system_types_[e.entity_id], e);
+    // The catalogue's pseudo customer is named, so that answers know it (make_outcome).
+    if (auto& entry = customers_[e.customer.get()]; entry.state.id.get().empty()) {
+      entry.state.id = e.customer;
+    }
     return;
   }
   if (journal_.active) journal_touch(e);
@@ -420,6 +458,19 @@ std::string write_model::next_work_order_number() {
   char buf[32];
   std::snprintf(buf, sizeof buf, "WO-%06lld", static_cast<long long>(reserved_wo_number_));
   return buf;
+}
+
+// ---- systems ----------------------------------------------------------------------------------
+
+const owned_state* write_model::system_type(std::string_view id) const {
+  auto it = system_types_.find(std::string(id));
+  return it == system_types_.end() ? nullptr : &it->second;
+}
+
+result<std::string> write_model::seal(std::string_view plaintext,
+                                      std::string_view associated_data) {
+  if (secrets_ == nullptr) return decide_env::seal(plaintext, associated_data);
+  return secrets_->seal(plaintext, associated_data);
 }
 
 }  // namespace fieldledger::commands

@@ -11,6 +11,7 @@
 #include "commands/outcome.hpp"
 #include "domain/customer.hpp"
 #include "domain/event_log.hpp"
+#include "domain/secret.hpp"
 
 namespace fieldledger::commands {
 
@@ -63,6 +64,14 @@ class write_model final : public domain::decide_env {
 
   std::size_t customer_count() const noexcept { return customers_.size(); }
 
+  // ---- systems
+  // The key that seals secret values (not owned; must outlive the model). Without one, a
+  // command that stores a secret answers unavailable.
+  void set_secrets(const domain::secret_box* box) noexcept { secrets_ = box; }
+  const domain::owned_state* system_type(std::string_view id) const override;
+  domain::result<std::string> seal(std::string_view plaintext,
+                                   std::string_view associated_data) override;
+
  private:
   struct customer_entry {
     domain::customer_state state;
@@ -87,7 +96,7 @@ class write_model final : public domain::decide_env {
   // One contact, site, asset or part as it was at its first touch in a batch.
   struct entry_undo {
     std::string customer;
-    char kind = 0;  // 'c'ontact, 's'ite, 'a'sset, 'p'art, 'n'ote, 'w'ork order
+    char kind = 0;  // 'c'ontact, 's'ite, 'a'sset, 'p'art, 'n'ote, 'w'ork order, s'y'stem
     std::string id;
     std::optional<domain::contact_state> contact;
     std::optional<domain::owned_state> owned;
@@ -105,6 +114,7 @@ class write_model final : public domain::decide_env {
     std::int64_t last_number = 0, reserved_number = 0;
     std::int64_t last_wo_number = 0;
     std::unordered_map<std::string, std::optional<domain::picklist_state>> picklists;
+    std::unordered_map<std::string, std::optional<domain::owned_state>> system_types;  // systems
   };
   journal journal_;
 
@@ -121,6 +131,9 @@ class write_model final : public domain::decide_env {
   // The same for work-order numbers ("WO-000001").
   std::int64_t last_wo_number_ = 0;
   std::int64_t reserved_wo_number_ = 0;
+  // systems
+  std::unordered_map<std::string, domain::owned_state> system_types_;  // by type id
+  const domain::secret_box* secrets_ = nullptr;
 };
 
 }  // namespace fieldledger::commands

@@ -272,6 +272,25 @@ struct decider {
   result<std::vector<event>> operator()(const change_picklist& c) const {
     return detail::decide_picklist(c, env);
   }
+  // systems (domain/system.cpp)
+  result<std::vector<event>> operator()(const create_system_type& c) const {
+    return detail::decide_system(c, env);
+  }
+  result<std::vector<event>> operator()(const change_system_type& c) const {
+    return detail::decide_system(c, env);
+  }
+  result<std::vector<event>> operator()(const assign_system& c) const {
+    return detail::decide_system(state, c, env);
+  }
+  result<std::vector<event>> operator()(const change_system& c) const {
+    return detail::decide_system(state, c, env);
+  }
+  result<std::vector<event>> operator()(const remove_system& c) const {
+    return detail::decide_system(state, c);
+  }
+  result<std::vector<event>> operator()(const reveal_system_secrets& c) const {
+    return detail::decide_system(state, c, env);
+  }
   template <typename equipment_command>
   result<std::vector<event>> operator()(const equipment_command& c) const {
     return detail::decide_equipment(state, c, env);
@@ -411,7 +430,7 @@ result<std::vector<event>> decide(const customer_state& state, const command& cm
 void evolve(customer_state& state, const event& e) {
   if (!evolve_customer(state, e) && !detail::evolve_contact(state, e) &&
       !detail::evolve_equipment(state, e)) {
-    detail::evolve_service(state, e);
+    if (!detail::evolve_service(state, e)) detail::evolve_system(state, e);  // systems
   }
 }
 

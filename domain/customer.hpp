@@ -45,6 +45,7 @@
 #include "domain/error.hpp"
 #include "domain/event.hpp"
 #include "domain/schema.hpp"
+#include "domain/system.hpp"
 
 namespace fieldledger::domain {
 
@@ -121,6 +122,8 @@ struct customer_state {
   // Notes (removed ones too) and work orders (fields.status says where each is).
   std::map<std::string, owned_state, std::less<>> notes, work_orders;
   audit_stamp created, modified;
+  // systems (domain/system.cpp): fields {"type_id", "site_id"?, "values"}, removed ones too
+  std::map<std::string, owned_state, std::less<>> systems;
 
   bool exists() const noexcept { return version.get() > 0; }
   const contact_state* find_contact(std::string_view id) const;
@@ -273,7 +276,11 @@ using command =
                  // notes and work orders
                  add_note, change_note, remove_note, create_work_order, move_work_order,
                  // picklists
-                 change_picklist>;
+                 change_picklist,
+                 // systems (domain/system.hpp)
+                 create_system_type, change_system_type, assign_system, change_system,
+                 remove_system, reveal_system_secrets>;
+
 
 // Facts beyond one customer that a decision needs; the write model provides them.
 class decide_env {
@@ -299,6 +306,15 @@ class decide_env {
   virtual std::string next_work_order_number() = 0;
   // A picklist by name; nullptr when it has no values yet (then any value is accepted).
   virtual const picklist_state* picklist(std::string_view /*name*/) const { return nullptr; }
+  // ---- systems (domain/system.cpp)
+  // The system type with this id, if any.
+  virtual const owned_state* system_type(std::string_view /*id*/) const { return nullptr; }
+  // A secret value sealed for an event ({"sealed": <this>}), bound to associated_data; the
+  // write model seals with the data directory's key. Unavailable when no key is configured.
+  virtual result<std::string> seal(std::string_view /*plaintext*/,
+                                   std::string_view /*associated_data*/) {
+    return fail(errc::unavailable, "no secret key is configured; secrets cannot be stored");
+  }
 };
 
 // Decides a command against the state of the customer it addresses (an empty state for
@@ -319,5 +335,9 @@ void evolve_product(owned_state& product, const event& e);
 
 // Applies a picklist.* event to its list.
 void evolve_picklist(picklist_state& list, const event& e);
+// Applies a system-type.* event to the type (created when absent).
+void evolve_system_type(owned_state& type, const event& e);
+// The live (not removed) system with this id, or nullptr.
+const owned_state* live_system(const customer_state& state, std::string_view id);
 
 }  // namespace fieldledger::domain

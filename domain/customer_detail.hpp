@@ -90,5 +90,17 @@ result<std::vector<event>> decide_picklist(const change_picklist& cmd, decide_en
 
 // Applies a note.* or work-order.* event; returns false for other events.
 bool evolve_service(customer_state& state, const event& e);
+// ---- systems (domain/system.cpp)
+result<std::vector<event>> decide_system(const create_system_type& cmd, decide_env& env);
+result<std::vector<event>> decide_system(const change_system_type& cmd, decide_env& env);
+result<std::vector<event>> decide_system(const customer_state& state, const assign_system& cmd,
+                                         decide_env& env);
+result<std::vector<event>> decide_system(const customer_state& state, const change_system& cmd,
+                                         decide_env& env);
+result<std::vector<event>> decide_system(const customer_state& state, const remove_system& cmd);
+result<std::vector<event>> decide_system(const customer_state& state,
+                                         const reveal_system_secrets& cmd, decide_env& env);
+// Applies a system.* event; returns false for other events.
+bool evolve_system(customer_state& state, const event& e);
 
 }  // namespace fieldledger::domain::detail

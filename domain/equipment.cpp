@@ -1,6 +1,7 @@
 // The equipment half of the customer aggregate: sites, the assets installed at them and the
 // parts of those assets. All of them belong to one customer, so their events are keyed by it
 // and decided against its state.
+#include <algorithm>
 #include <string>
 
 #include "domain/customer.hpp"
@@ -145,6 +146,17 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const r
     return fail(errc::conflict, "the site still has " + std::to_string(n) +
                                     (n == 1 ? " asset" : " assets") +
                                     ". Hint: move or retire them first.");
+  }
+  // systems: a system's site is a live site of its customer
+  if (const auto n = std::ranges::count_if(
+          state.systems,
+          [&](const auto& s) {
+            return !s.second.removed && s.second.fields.string_at("site_id") == cmd.id.get();
+          });
+      n > 0) {
+    return fail(errc::conflict, "the site still has " + std::to_string(n) +
+                                    (n == 1 ? " system" : " systems") +
+                                    ". Hint: remove them first (DELETE /v1/systems/{id}).");
   }
   return std::vector{owned_event(state, "sites", **site, event_types::site_removed,
                                  object{{"name", (*site)->fields.string_at("name")}})};

@@ -44,6 +44,13 @@ inline constexpr std::string_view work_order_cancelled = "work-order.cancelled";
 // picklists
 inline constexpr std::string_view picklist_value_added = "picklist.value-added";
 inline constexpr std::string_view picklist_value_retired = "picklist.value-retired";
+// systems (domain/system.hpp)
+inline constexpr std::string_view system_type_created = "system-type.created";
+inline constexpr std::string_view system_type_changed = "system-type.changed";
+inline constexpr std::string_view system_assigned = "system.assigned";
+inline constexpr std::string_view system_changed = "system.changed";
+inline constexpr std::string_view system_removed = "system.removed";
+inline constexpr std::string_view system_secret_revealed = "system.secret-revealed";
 }  // namespace event_types
 
 // 2: asset parts' events are "asset-part.*" (1 named them "part.*"; see json/event_codec.cpp).

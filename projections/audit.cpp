@@ -9,6 +9,7 @@
 #include "json/event_codec.hpp"
 #include "json/parse.hpp"
 #include "projections/keys.hpp"
+#include "projections/system_views.hpp"
 #include "projections/text.hpp"
 #include "projections/view.hpp"
 
@@ -51,6 +52,7 @@ value change(std::string_view field, value before, value after) {
 
 // What an event changed, field by field.
 array changes_of(const event& e) {
+  if (auto system = system_changes(e)) return std::move(*system);  // systems: secrets masked
   array out;
   const value& d = e.data;
   if (const value* changed = d.find("changed"); changed != nullptr && changed->is_object()) {

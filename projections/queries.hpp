@@ -122,6 +122,9 @@ class queries {
   [[nodiscard]] domain::result<std::string> picklist(std::string_view name) const;
   [[nodiscard]] domain::result<std::optional<std::string>> summary(
       const domain::customer_id& id, std::string_view recent_changes) const;
+  // The store these queries read (live or as of an instant), for queries of other features
+  // (projections/system_queries.hpp).
+  const view_store& store() const noexcept { return store_; }
 
  private:
   const view_store& store_;

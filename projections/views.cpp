@@ -9,6 +9,7 @@
 #include "domain/customer.hpp"
 #include "json/parse.hpp"
 #include "projections/keys.hpp"
+#include "projections/system_views.hpp"
 #include "projections/text.hpp"
 #include "projections/view.hpp"
 #include "projections/view_support.hpp"
@@ -254,6 +255,7 @@ std::vector<std::unique_ptr<view>> make_views() {
   out.push_back(std::make_unique<primary_contact_view>());
   for (auto& v : make_equipment_views()) out.push_back(std::move(v));
   for (auto& v : make_service_views()) out.push_back(std::move(v));
+  for (auto& v : make_system_views()) out.push_back(std::move(v));  // systems
   out.push_back(make_history_view());
   return out;
 }

@@ -12,6 +12,7 @@
 #include "infra/kafka_event_log.hpp"
 #include "infra/kafka_mock.hpp"
 #include "infra/memory_event_log.hpp"
+#include "infra/secret_box.hpp"
 #include "json/parse.hpp"
 #include "projections/generation_store.hpp"
 #include "projections/memory_view_store.hpp"
@@ -57,6 +58,10 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
       log_ = std::make_unique<infra::memory_event_log>(4);
     }
     ASSERT_TRUE(model_.restore(*log_));
+    auto secrets = infra::sodium_secret_box::open_key_file(auth_dir_.string());  // systems
+    ASSERT_TRUE(secrets) << secrets.error().detail;
+    secrets_ = std::move(*secrets);
+    model_.set_secrets(secrets_.get());
     runner_ = std::make_unique<projections::runner>(*log_, store_, projections::make_views());
     audit_ = std::make_unique<projections::audit>(*log_, store_);
     rebuild_ = std::make_unique<projections::rebuilder>(
@@ -72,9 +77,10 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     o.body_limit = 64 * 1024;
     o.handling.min_position_wait = std::chrono::milliseconds(300);
     configure(o);
-    server_ = std::make_unique<server>(services{*pipeline_, queries_, *runner_, *keys_,
-                                                [] { return true; }, *audit_, rebuild_.get()},
-                                       o);
+    server_ = std::make_unique<server>(
+        services{*pipeline_, queries_, *runner_, *keys_, [] { return true; }, *audit_,
+                 rebuild_.get(), secrets_.get()},
+        o);
     auto port = server_->start();
     ASSERT_TRUE(port) << port.error().detail;
     port_ = *port;
@@ -182,6 +188,7 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
   std::filesystem::path auth_dir_;  // the keys' data directory, one per test
   std::unique_ptr<auth> keys_;
   std::unique_ptr<server> server_;
+  std::unique_ptr<infra::sodium_secret_box> secrets_;  // systems: in auth_dir_/secret.key
   std::uint16_t port_ = 0;
   mutable std::mutex positions_mu_;
   std::map<std::uint32_t, std::string> written_;  // partition -> last position written

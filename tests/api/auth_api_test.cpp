@@ -33,6 +33,9 @@ class AuthApi : public ApiTest {
 std::string needs(const std::string& method, const std::string& pattern) {
   if (pattern.starts_with("/v1/admin/")) return "admin";
   if (pattern.starts_with("/v1/picklists/") && method != "GET") return "admin";  // admin-managed
+  // systems: the type catalogue is written by an admin; only an admin sees a secret
+  if (pattern.starts_with("/v1/system-types") && method != "GET") return "admin";
+  if (pattern.ends_with("/reveal")) return "admin";
   if (pattern.ends_with("/history") || pattern == "/v1/events") return "audit";
   return method == "GET" ? "read" : "write";
 }

@@ -2,11 +2,13 @@
 // read-your-writes waits, and a failing view store loses nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 
 #include "commands/pipeline.hpp"
 #include "infra/memory_event_log.hpp"
+#include "infra/secret_box.hpp"
 #include "json/parse.hpp"
 #include "projections/generation_store.hpp"
 #include "projections/memory_view_store.hpp"
@@ -48,6 +50,7 @@ class RunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(model_.restore(log_));
+    model_.set_secrets(secrets_.get());  // systems
     pipeline_.start();
   }
   void TearDown() override { pipeline_.stop(); }
@@ -101,6 +104,21 @@ class RunnerTest : public ::testing::Test {
     run(move_work_order{work_order_id{leak}, work_order_step::assign, object{{"assignee", "Ann"}},
                         std::nullopt});
     run(move_work_order{work_order_id{leak}, work_order_step::complete, object{}, std::nullopt});
+    // systems: a type changed, systems at a site and not, a secret set, changed and revealed
+    const system_type_id access{id_of(create_system_type{
+        object{{"name", "Access control"},
+               {"fields", array{object{{"key", "ip_address"}, {"type", "ipv4"}, {"required", true}},
+                                object{{"key", "password"}, {"type", "secret"}}}}}})};
+    run(change_system_type{access, object{{"name", "Access"}}, std::nullopt});
+    const system_id panel{id_of(assign_system{
+        acme, object{{"type_id", access.get()},
+                     {"site_id", south},
+                     {"values", object{{"ip_address", "10.0.0.1"}, {"password", "pw-1"}}}}})};
+    const system_id spare{id_of(assign_system{
+        acme, object{{"type_id", access.get()}, {"values", object{{"ip_address", "10.0.0.2"}}}}})};
+    run(change_system{panel, object{{"values", object{{"password", "pw-2"}}}}, std::nullopt});
+    run(reveal_system_secrets{panel, {}});
+    run(remove_system{spare, std::nullopt});
   }
 
   static std::vector<std::pair<std::string, std::string>> dump(const view_store& s) {
@@ -124,6 +142,7 @@ class RunnerTest : public ::testing::Test {
   }
 
   infra::memory_event_log log_{4};
+  std::unique_ptr<infra::sodium_secret_box> secrets_ = infra::sodium_secret_box::generate();
   commands::write_model model_;
   commands::pipeline pipeline_{log_, model_};
   std::vector<log_position> last_;
@@ -142,6 +161,12 @@ TEST_F(RunnerTest, IncrementalViewsEqualARebuildFromTheLog) {
   ASSERT_TRUE(rebuild.catch_up());
   const auto a = dump(live), b = dump(fresh);
   ASSERT_GT(a.size(), 20u);
+  // systems: their views (documents, lists, sealed values) are part of what is compared
+  for (const std::string prefix : {"yt/", "ys/", "yc/", "yd/", "yz/"}) {
+    EXPECT_TRUE(std::ranges::any_of(a, [&](const auto& kv) {
+      return kv.first.starts_with(prefix);
+    })) << prefix;
+  }
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "first difference at " << i;
 }
