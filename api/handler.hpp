@@ -8,6 +8,7 @@
 #include "api/auth.hpp"
 #include "api/http.hpp"
 #include "commands/pipeline.hpp"
+#include "domain/blob_store.hpp"
 #include "projections/audit.hpp"
 #include "projections/queries.hpp"
 #include "projections/rebuilder.hpp"
@@ -23,6 +24,10 @@ struct services {
   std::function<bool()> ready;  // true once the views have caught up with the log at start
   projections::audit& audit;    // history, as-of reads, the event feed
   projections::rebuilder* rebuild = nullptr;  // online rebuild; absent: its routes answer 503
+  // files: where file content is stored (absent: the file routes answer 503), and where the
+  // blocking part of an upload (writing and syncing the blob) runs; absent: inline.
+  domain::blob_store* blobs = nullptr;
+  std::function<void(std::function<void()>)> run_blocking;
 };
 
 struct handler_options {
@@ -32,6 +37,8 @@ struct handler_options {
   // silence before a heartbeat comment.
   std::chrono::milliseconds stream_poll{200};
   std::chrono::milliseconds stream_heartbeat{15000};
+  // files: the largest file an upload may carry, in bytes (larger: 413, nothing stored).
+  std::size_t max_file_bytes = std::size_t{32} << 20;
 };
 
 // A route as the handler serves it: "GET", "/v1/customers/*" ("*" an id, "+" any segment).

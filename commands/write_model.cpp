@@ -14,7 +14,8 @@ constexpr std::size_t k_restore_batch = 4096;
 bool creates_entity(std::string_view type) {
   return type == event_types::customer_registered || type == event_types::contact_added ||
          type == event_types::site_added || type == event_types::asset_registered ||
-         type == event_types::part_added || type == event_types::product_created;
+         type == event_types::part_added || type == event_types::product_created ||
+         type == event_types::file_attached;  // files
 }
 
 std::string idempotency_slot(std::string_view actor, std::string_view key) {
@@ -53,6 +54,7 @@ command_outcome make_outcome(const customer_state& state, const std::string& ent
                            : state.sites.contains(entity_id)  ? "/v1/sites/"
                            : state.assets.contains(entity_id) ? "/v1/assets/"
                            : state.parts.contains(entity_id)  ? "/v1/asset-parts/"
+                           : state.files.contains(entity_id)  ? "/v1/files/"  // files
                                                               : "/v1/contacts/";
   out.location = collection + entity_id;
   out.entity_id = entity_id;
@@ -145,7 +147,10 @@ void write_model::rollback_batch() {
       }
       continue;
     }
-    auto& m = it->kind == 's' ? st.sites : it->kind == 'a' ? st.assets : st.parts;
+    auto& m = it->kind == 's'   ? st.sites
+              : it->kind == 'a' ? st.assets
+              : it->kind == 'f' ? st.files  // files
+                                : st.parts;
     if (it->owned) {
       m.insert_or_assign(it->id, std::move(*it->owned));
     } else {
@@ -200,6 +205,7 @@ void write_model::journal_touch(const event& e) {
                     : t.starts_with("site.")       ? 's'
                     : t.starts_with("asset.")      ? 'a'
                     : t.starts_with("asset-part.") ? 'p'
+                    : t.starts_with("file.")       ? 'f'  // files
                                                    : 0;
   if (kind == 0) return;  // customer.* events change only what customer_scalars holds
   std::string seen = cid;
@@ -212,7 +218,10 @@ void write_model::journal_touch(const event& e) {
   if (kind == 'c') {
     if (auto c = st.contacts.find(e.entity_id); c != st.contacts.end()) undo.contact = c->second;
   } else {
-    const auto& m = kind == 's' ? st.sites : kind == 'a' ? st.assets : st.parts;
+    const auto& m = kind == 's'   ? st.sites
+                    : kind == 'a' ? st.assets
+                    : kind == 'f' ? st.files  // files
+                                  : st.parts;
     if (auto o = m.find(e.entity_id); o != m.end()) undo.owned = o->second;
   }
   journal_.entries.push_back(std::move(undo));
@@ -335,6 +344,16 @@ const owned_state* write_model::product(std::string_view code) const {
 }
 
 std::string write_model::new_entity_id() { return new_id(); }
+
+std::vector<std::string> write_model::live_file_digests() const {
+  std::vector<std::string> out;
+  for (const auto& [id, entry] : customers_) {
+    for (const auto& [fid, f] : entry.state.files) {
+      if (!f.removed) out.emplace_back(f.fields.string_at("sha256"));
+    }
+  }
+  return out;
+}
 
 std::string write_model::next_customer_number() {
   reserved_number_ = std::max(reserved_number_, last_number_) + 1;

@@ -61,6 +61,9 @@ class write_model final : public domain::decide_env {
 
   std::size_t customer_count() const noexcept { return customers_.size(); }
 
+  // files: the SHA-256 digests of every file not removed (the blobs garbage collection keeps).
+  std::vector<std::string> live_file_digests() const;
+
  private:
   struct customer_entry {
     domain::customer_state state;
@@ -85,7 +88,7 @@ class write_model final : public domain::decide_env {
   // One contact, site, asset or part as it was at its first touch in a batch.
   struct entry_undo {
     std::string customer;
-    char kind = 0;  // 'c'ontact, 's'ite, 'a'sset, 'p'art
+    char kind = 0;  // 'c'ontact, 's'ite, 'a'sset, 'p'art, 'f'ile
     std::string id;
     std::optional<domain::contact_state> contact;
     std::optional<domain::owned_state> owned;

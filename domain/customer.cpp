@@ -247,6 +247,13 @@ struct decider {
   result<std::vector<event>> operator()(const change_product& c) const {
     return detail::decide_product(c, env);
   }
+  // files
+  result<std::vector<event>> operator()(const attach_file& c) const {
+    return detail::decide_file(state, c, env);
+  }
+  result<std::vector<event>> operator()(const remove_file& c) const {
+    return detail::decide_file(state, c);
+  }
   template <typename equipment_command>
   result<std::vector<event>> operator()(const equipment_command& c) const {
     return detail::decide_equipment(state, c, env);
@@ -384,8 +391,9 @@ result<std::vector<event>> decide(const customer_state& state, const command& cm
 }
 
 void evolve(customer_state& state, const event& e) {
-  if (!evolve_customer(state, e) && !detail::evolve_contact(state, e)) {
-    detail::evolve_equipment(state, e);
+  if (!evolve_customer(state, e) && !detail::evolve_contact(state, e) &&
+      !detail::evolve_equipment(state, e)) {
+    detail::evolve_file(state, e);  // files
   }
 }
 

@@ -22,6 +22,8 @@
 //   asset-part.removed         {"asset_id", "name"}
 //   product.created            {"fields": {...}}       (customer = k_catalogue, entity = code)
 //   product.changed            {"changed", "previous"}
+//   file.attached              {"fields": {name, size, content_type, sha256, site_id?, asset_id?}}
+//   file.removed               {"name", "sha256"}           (the metadata stays in history)
 // asset.registered also carries "filled_from_product": [names of the fields taken from the
 // catalogue] when a known product_code filled what the request left out.
 // Versions: customer events bump the customer's version; events of an owned entity (contact,
@@ -87,6 +89,7 @@ struct customer_state {
   std::map<std::string, contact_state, std::less<>> contacts;  // by contact id, removed ones too
   std::string primary_contact;                                 // contact id, "" when none
   std::map<std::string, owned_state, std::less<>> sites, assets, parts;  // by id, removed too
+  std::map<std::string, owned_state, std::less<>> files;  // files: by id, removed too
   audit_stamp created, modified;
 
   bool exists() const noexcept { return version.get() > 0; }
@@ -191,11 +194,25 @@ struct change_product {
   std::optional<entity_version> if_match;
 };
 
+// files: the content is already in the blob store; the command records its metadata.
+enum class file_owner { customer, site, asset };
+struct attach_file {
+  file_owner kind = file_owner::customer;
+  std::string owner;  // the id of the customer, site or asset the file is attached to
+  value fields;       // {name, size, content_type, sha256}; name already sanitized
+};
+struct remove_file {
+  file_id id;
+  std::optional<entity_version> if_match;
+};
+
 using command = std::variant<register_customer, change_customer, deactivate_customer,
                              reactivate_customer, archive_customer, add_contact, change_contact,
                              remove_contact, make_primary_contact, add_site, change_site,
                              remove_site, register_asset, change_asset, move_asset, retire_asset,
-                             add_part, change_part, remove_part, create_product, change_product>;
+                             add_part, change_part, remove_part, create_product, change_product,
+                             // files
+                             attach_file, remove_file>;
 
 // Facts beyond one customer that a decision needs; the write model provides them.
 class decide_env {

@@ -70,4 +70,11 @@ result<std::vector<event>> decide_product(const change_product& cmd, decide_env&
 // Applies a site.*, asset.* or part.* event; returns false for other events.
 bool evolve_equipment(customer_state& state, const event& e);
 
+// files (domain/file.cpp)
+result<std::vector<event>> decide_file(const customer_state& state, const attach_file& cmd,
+                                       decide_env& env);
+result<std::vector<event>> decide_file(const customer_state& state, const remove_file& cmd);
+// Applies a file.* event; returns false for other events.
+bool evolve_file(customer_state& state, const event& e);
+
 }  // namespace fieldledger::domain::detail

@@ -33,6 +33,9 @@ inline constexpr std::string_view part_changed = "asset-part.changed";
 inline constexpr std::string_view part_removed = "asset-part.removed";
 inline constexpr std::string_view product_created = "product.created";
 inline constexpr std::string_view product_changed = "product.changed";
+// files (content in the blob store, metadata here)
+inline constexpr std::string_view file_attached = "file.attached";
+inline constexpr std::string_view file_removed = "file.removed";
 }  // namespace event_types
 
 // 2: asset parts' events are "asset-part.*" (1 named them "part.*"; see json/event_codec.cpp).

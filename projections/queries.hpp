@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/customer.hpp"
 #include "domain/error.hpp"
 #include "domain/ids.hpp"
 #include "projections/view_store.hpp"
@@ -86,6 +87,15 @@ class queries {
                                               const std::string& cursor) const;
   [[nodiscard]] domain::result<page> children_of(const domain::customer_id& id, std::size_t limit,
                                                  const std::string& cursor) const;
+
+  // files (projections/file_queries.cpp): the metadata document of a file not removed:
+  // {"id","customer_id","name","size","content_type","sha256","site_id"?,"asset_id"?,"version",
+  //  "created_at","created_by","modified_at","modified_by"}.
+  [[nodiscard]] domain::result<std::optional<std::string>> file(const domain::file_id& id) const;
+  // The files of a customer (all of them, also those of its sites and assets), of a site or of
+  // an asset, newest first. not_found when the owner does not exist.
+  [[nodiscard]] domain::result<page> files_of(domain::file_owner kind, const std::string& owner,
+                                              std::size_t limit, const std::string& cursor) const;
 
  private:
   const view_store& store_;
