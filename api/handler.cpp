@@ -1103,16 +1103,20 @@ void upload_file(exchange& x, file_owner kind, const std::string& owner) {
   if (!check(x, up)) return;
   auto meta = command_meta_of(x.req, x.who);
   if (!check(x, meta)) return;
-  const auto fields = [&](std::string sha256) {
-    return value(object{{"name", up->name},
-                        {"size", static_cast<std::int64_t>(up->content.size())},
-                        {"content_type", up->content_type},
+  const auto fields = [name = up->name, size = static_cast<std::int64_t>(up->content.size()),
+                       type = up->content_type](std::string sha256) {
+    return value(object{{"name", name},
+                        {"size", size},
+                        {"content_type", type},
                         {"sha256", std::move(sha256)}});
   };
   commands::command_meta check_meta{meta->actor, {}, {}, true};
   attach_file probe{kind, owner, fields(std::string(64, '0'))};
+  // The content is a view into the body; moving the request may move the body's bytes.
+  const auto offset = static_cast<std::size_t>(up->content.data() - x.req.body().data());
+  const auto length = up->content.size();
   auto shared = std::make_shared<request>(std::move(x.req));
-  const auto content = up->content;  // into *shared's body, which lives as long as shared
+  const std::string_view content = std::string_view(shared->body()).substr(offset, length);
   const unsigned version = shared->version();
   const bool keep_alive = shared->keep_alive();
   x.s.pipeline.submit(
