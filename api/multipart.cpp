@@ -161,6 +161,20 @@ result<void> read_headers(std::string_view block, multipart_part& part) {
   return {};
 }
 
+// The next CRLF "--" boundary at or after from that is a delimiter: followed by "--" (the
+// close) or by optional padding and CRLF. Content such as "\r\n--boundaryX" is skipped.
+std::size_t find_delimiter(std::string_view body, std::string_view delimiter, std::size_t from) {
+  for (;;) {
+    const auto at = body.find(delimiter, from);
+    if (at == std::string_view::npos) return at;
+    auto rest = body.substr(at + delimiter.size());
+    if (rest.starts_with("--")) return at;
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    if (rest.starts_with("\r\n")) return at;
+    from = at + 1;
+  }
+}
+
 }  // namespace
 
 result<std::string> multipart_boundary(std::string_view content_type) {
@@ -219,7 +233,7 @@ result<std::vector<multipart_part>> parse_multipart(std::string_view boundary,
       pos = end + 4;
     }
     if (auto ok = read_headers(headers, part); !ok) return std::unexpected(ok.error());
-    const auto end = body.find(next_delimiter, pos);
+    const auto end = find_delimiter(body, next_delimiter, pos);
     if (end == std::string_view::npos) return malformed("a part is not closed by the boundary");
     part.body = body.substr(pos, end - pos);
     pos = end + next_delimiter.size();
