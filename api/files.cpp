@@ -71,8 +71,9 @@ result<upload> read_upload(const request& req, const target& t) {
     named = true;
   }
   const auto ct = req.find(http::field::content_type);
-  const std::string_view declared =
-      ct == req.end() ? std::string_view{} : std::string_view(ct->value().data(), ct->value().size());
+  const std::string_view declared = ct == req.end()
+                                        ? std::string_view{}
+                                        : std::string_view(ct->value().data(), ct->value().size());
   const auto semi = declared.find(';');
   std::string_view bare = declared.substr(0, semi);
   while (!bare.empty() && bare.back() == ' ') bare.remove_suffix(1);
@@ -127,8 +128,8 @@ std::string content_disposition(std::string_view name) {
     } else if (c < 0x80 || (c & 0xc0) != 0x80) {
       fallback += '_';  // one per character, not per byte
     }
-    if (std::isalnum(c) || std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) !=
-                               std::string_view::npos) {
+    if (std::isalnum(c) ||
+        std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos) {
       encoded += static_cast<char>(c);
     } else {
       static constexpr char k_hex[] = "0123456789ABCDEF";

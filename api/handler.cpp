@@ -1094,10 +1094,9 @@ void upload_file(exchange& x, file_owner kind, const std::string& owner) {
     return x.fail_with(error{errc::unavailable, "this server stores no files", {}, {}});
   }
   if (x.req.body().size() > x.o.max_file_bytes) {
-    return x.respond(problem(x.req, 413,
-                             "the file is larger than " + std::to_string(x.o.max_file_bytes) +
-                                 " bytes",
-                             {{"body", "too large"}}));
+    return x.respond(problem(
+        x.req, 413, "the file is larger than " + std::to_string(x.o.max_file_bytes) + " bytes",
+        {{"body", "too large"}}));
   }
   auto up = read_upload(x.req, x.t);
   if (!check(x, up)) return;
@@ -1105,10 +1104,8 @@ void upload_file(exchange& x, file_owner kind, const std::string& owner) {
   if (!check(x, meta)) return;
   const auto fields = [name = up->name, size = static_cast<std::int64_t>(up->content.size()),
                        type = up->content_type](std::string sha256) {
-    return value(object{{"name", name},
-                        {"size", size},
-                        {"content_type", type},
-                        {"sha256", std::move(sha256)}});
+    return value(object{
+        {"name", name}, {"size", size}, {"content_type", type}, {"sha256", std::move(sha256)}});
   };
   commands::command_meta check_meta{meta->actor, {}, {}, true};
   attach_file probe{kind, owner, fields(std::string(64, '0'))};
@@ -1121,8 +1118,8 @@ void upload_file(exchange& x, file_owner kind, const std::string& owner) {
   const bool keep_alive = shared->keep_alive();
   x.s.pipeline.submit(
       std::move(probe), std::move(check_meta),
-      [&s = x.s, shared, content, kind, owner, fields, meta = std::move(*meta), version,
-       keep_alive, respond = x.respond](result<command_outcome> checked) mutable {
+      [&s = x.s, shared, content, kind, owner, fields, meta = std::move(*meta), version, keep_alive,
+       respond = x.respond](result<command_outcome> checked) mutable {
         if (!checked) return respond(problem(*shared, checked.error()));
         auto store = [&s, shared, content, kind, owner, fields, meta = std::move(meta), version,
                       keep_alive, respond]() mutable {
@@ -1181,10 +1178,9 @@ void file(exchange& x, const std::string& id) {
     auto content = blobs.get(meta->string_at("sha256"));
     if (!content) return problem(req, content.error());
     if (!*content) {
-      return problem(req, error{errc::internal,
-                                "the content of file \"" + fid.get() + "\" is missing",
-                                {},
-                                {}});
+      return problem(
+          req,
+          error{errc::internal, "the content of file \"" + fid.get() + "\" is missing", {}, {}});
     }
     response res{http::status::ok, req.version()};
     res.set(http::field::content_type, std::string(meta->string_at("content_type")));
@@ -1257,8 +1253,8 @@ void dispatch(const services& s_, const handler_options& o_, request req, target
     }
   }
 
-  const bool upload = is_file_upload(req.method(), std::string_view(req.target().data(),
-                                                                      req.target().size()));
+  const bool upload =
+      is_file_upload(req.method(), std::string_view(req.target().data(), req.target().size()));
   if (!upload && !command_media_type_ok(req)) {  // files: an upload's body is the file
     return respond(problem(req, 415,
                            req.method() == http::verb::patch

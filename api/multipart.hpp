@@ -28,7 +28,7 @@ struct multipart_part {
 // The parts of body, split at boundary. errc::malformed naming "body" when the body is not
 // multipart as declared (no opening or closing delimiter, a part without Content-Disposition
 // form-data, a malformed header line, too many parts or too large a part header).
-[[nodiscard]] domain::result<std::vector<multipart_part>> parse_multipart(
-    std::string_view boundary, std::string_view body);
+[[nodiscard]] domain::result<std::vector<multipart_part>> parse_multipart(std::string_view boundary,
+                                                                          std::string_view body);
 
 }  // namespace fieldledger::api

@@ -198,9 +198,10 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   void on_header(beast::error_code ec) {
     if (!ec) {
       const auto& h = parser_->get();
-      body_limit_ = is_file_upload(h.method(), std::string_view(h.target().data(), h.target().size()))
-                        ? options_.handling.max_file_bytes
-                        : options_.body_limit;
+      body_limit_ =
+          is_file_upload(h.method(), std::string_view(h.target().data(), h.target().size()))
+              ? options_.handling.max_file_bytes
+              : options_.body_limit;
       if (const auto n = parser_->content_length(); n && *n > body_limit_) {
         ec = http::error::body_limit;
       } else {
@@ -225,8 +226,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
       bare.keep_alive(false);
       if (ec == http::error::body_limit) {
         return write(problem(
-            bare, 413,
-            "the request body is larger than " + std::to_string(body_limit_) + " bytes",
+            bare, 413, "the request body is larger than " + std::to_string(body_limit_) + " bytes",
             {{"body", "too large"}}));
       }
       if (ec == http::error::header_limit) {

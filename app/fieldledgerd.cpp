@@ -4,9 +4,9 @@
 #include <utility>
 
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -127,8 +127,8 @@ int serve(const config& cfg) {
     spdlog::error("cannot open the blob store: {}", blobs.error().detail);
     return 1;
   }
-  if (auto removed = (*blobs)->collect(model.live_file_digests(),
-                                       std::chrono::seconds(cfg.blob_grace_s));
+  if (auto removed =
+          (*blobs)->collect(model.live_file_digests(), std::chrono::seconds(cfg.blob_grace_s));
       !removed) {
     spdlog::warn("blob collection failed: {}", removed.error().detail);
   } else if (*removed > 0) {

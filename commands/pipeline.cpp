@@ -88,9 +88,7 @@ result<customer_id> target_customer(const command& cmd, const write_model& model
       }
       return customer_id{c.owner};
     }
-    result<customer_id> operator()(const remove_file& c) const {
-      return owner(c.id.get(), "file");
-    }
+    result<customer_id> operator()(const remove_file& c) const { return owner(c.id.get(), "file"); }
   };
   return std::visit(visitor{model}, cmd);
 }

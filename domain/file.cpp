@@ -14,12 +14,17 @@ namespace fieldledger::domain::detail {
 namespace {
 
 constexpr std::array k_file_fields = {
-    field_spec{.name = "name", .kind = field_kind::string, .required = true,
+    field_spec{.name = "name",
+               .kind = field_kind::string,
+               .required = true,
                .max_length = k_max_file_name},
-    field_spec{.name = "size", .kind = field_kind::integer, .required = true, .min = 0,
+    field_spec{.name = "size",
+               .kind = field_kind::integer,
+               .required = true,
+               .min = 0,
                .max = std::int64_t{1} << 50},
-    field_spec{.name = "content_type", .kind = field_kind::string, .required = true,
-               .max_length = 255},
+    field_spec{
+        .name = "content_type", .kind = field_kind::string, .required = true, .max_length = 255},
     field_spec{.name = "sha256", .kind = field_kind::string, .required = true, .max_length = 64},
 };
 

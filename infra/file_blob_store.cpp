@@ -46,7 +46,7 @@ std::string random_suffix() {
 }  // namespace
 
 result<std::unique_ptr<file_blob_store>> file_blob_store::open(std::string dir,
-                                                                file_blob_options options) {
+                                                               file_blob_options options) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return io_failure("create " + dir, ec.value());
@@ -77,8 +77,8 @@ result<blob_info> file_blob_store::put(std::string_view content) {
     if (ec) return io_failure("create " + sub, ec.value());
     if (const int err = sync_dir(dir_); err != 0) return io_failure("sync " + dir_, err);
   }
-  const std::string temp = sub + "/" + std::string(k_temp_prefix) + info.sha256.substr(0, 16) +
-                           "-" + random_suffix();
+  const std::string temp =
+      sub + "/" + std::string(k_temp_prefix) + info.sha256.substr(0, 16) + "-" + random_suffix();
   const bool open_fails = fails("open");
   const int fd =
       open_fails ? -1 : ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
@@ -169,7 +169,8 @@ result<std::size_t> file_blob_store::collect(const std::vector<std::string>& liv
     if (::stat(path.c_str(), &st) != 0) return false;
     const auto mtime = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+            std::chrono::seconds(st.st_mtim.tv_sec) +
+            std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
     return mtime <= cutoff;
   };
   std::size_t removed = 0;

@@ -19,12 +19,12 @@ result<page> queries::files_of(file_owner kind, const std::string& owner, std::s
                      : kind == file_owner::site   ? "site"
                                                   : "asset";
   const std::string owner_key = kind == file_owner::customer ? keys::customer(owner)
-                                : kind == file_owner::site
-                                    ? keys::key(keys::site_prefix, owner)
-                                    : keys::key(keys::asset_prefix, owner);
+                                : kind == file_owner::site   ? keys::key(keys::site_prefix, owner)
+                                                             : keys::key(keys::asset_prefix, owner);
   auto exists = store_.get(owner_key);
   if (!exists) return std::unexpected(exists.error());
-  if (!*exists) return fail(errc::not_found, std::string("no ") + what + " with id \"" + owner + "\"");
+  if (!*exists)
+    return fail(errc::not_found, std::string("no ") + what + " with id \"" + owner + "\"");
 
   const std::string prefix = keys::key(kind == file_owner::customer ? "fc/"
                                        : kind == file_owner::site   ? "fs/"

@@ -245,7 +245,7 @@ class primary_contact_view final : public view {
 }  // namespace
 
 std::vector<std::unique_ptr<view>> make_equipment_views();  // equipment_views.cpp
-std::unique_ptr<view> make_files_view();                     // file_views.cpp
+std::unique_ptr<view> make_files_view();                    // file_views.cpp
 
 std::vector<std::unique_ptr<view>> make_views() {
   std::vector<std::unique_ptr<view>> out;

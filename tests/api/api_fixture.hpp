@@ -73,10 +73,10 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     o.body_limit = 64 * 1024;
     o.handling.min_position_wait = std::chrono::milliseconds(300);
     configure(o);
-    server_ = std::make_unique<server>(services{*pipeline_, queries_, *runner_, *keys_,
-                                                [] { return true; }, *audit_, rebuild_.get(),
-                                                blobs_.get()},
-                                       o);
+    server_ = std::make_unique<server>(
+        services{*pipeline_, queries_, *runner_, *keys_, [] { return true; }, *audit_,
+                 rebuild_.get(), blobs_.get()},
+        o);
     auto port = server_->start();
     ASSERT_TRUE(port) << port.error().detail;
     port_ = *port;

@@ -108,12 +108,13 @@ TEST_P(FilesApi, AMultipartUploadToASiteOrAnAssetIsListedThereAndUnderTheCustome
   const auto asset = std::string(json_of(a).string_at("id"));
 
   const std::string photo = binary_content(5000, 2) + "\r\n--not-the-boundary\r\n";
-  const std::string body = "preamble\r\n--XyZ\r\n"
-                           "Content-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
-                           "--XyZ\r\n"
-                           "Content-Disposition: form-data; name=\"file\"; filename=\"boiler.jpg\"\r\n"
-                           "Content-Type: image/jpeg\r\n\r\n" +
-                           photo + "\r\n--XyZ--\r\nepilogue";
+  const std::string body =
+      "preamble\r\n--XyZ\r\n"
+      "Content-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
+      "--XyZ\r\n"
+      "Content-Disposition: form-data; name=\"file\"; filename=\"boiler.jpg\"\r\n"
+      "Content-Type: image/jpeg\r\n\r\n" +
+      photo + "\r\n--XyZ--\r\nepilogue";
   auto r = command("POST", "/v1/sites/" + site + "/files", body,
                    {{"Content-Type", "multipart/form-data; boundary=XyZ"}});
   ASSERT_EQ(r.status, 201) << r.body;
@@ -133,8 +134,8 @@ TEST_P(FilesApi, AMultipartUploadToASiteOrAnAssetIsListedThereAndUnderTheCustome
       << "every file of the customer, newest first";
   auto page = json_of(get("/v1/customers/" + acme + "/files?limit=2"));
   ASSERT_EQ(page.find("items")->as_array().size(), 2u);
-  auto rest = get("/v1/customers/" + acme + "/files?limit=2&cursor=" +
-                  std::string(page.string_at("next_cursor")));
+  auto rest = get("/v1/customers/" + acme +
+                  "/files?limit=2&cursor=" + std::string(page.string_at("next_cursor")));
   EXPECT_EQ(ids_of(rest), std::vector<std::string>{at_site});
 }
 
@@ -171,8 +172,7 @@ TEST_P(FilesApi, AFileOverTheLimitIs413AndNothingIsStored) {
   EXPECT_TRUE(blobs().empty());
   // The same size is fine as a file, but other routes keep their own (smaller) limit.
   EXPECT_EQ(upload("/v1/customers/" + acme, std::string(k_limit, 'x'), "just.bin").status, 201);
-  problem_of(send("POST", "/v1/customers",
-                  R"({"name":")" + std::string(70 * 1024, 'a') + R"("})"),
+  problem_of(send("POST", "/v1/customers", R"({"name":")" + std::string(70 * 1024, 'a') + R"("})"),
              413);
 }
 
@@ -182,11 +182,12 @@ TEST_P(FilesApi, FileNamesLoseTheirDirectoriesAndControlCharacters) {
   struct named {
     std::string sent, kept;
   };
-  for (const auto& [sent, kept] : {named{"..%2F..%2Fetc%2Fpasswd", "passwd"},
-                                   named{"C:%5CUsers%5Cbob%5Cplan.dwg", "plan.dwg"},
-                                   named{"a%0D%0AX-Evil:%201.pdf", "aX-Evil: 1.pdf"},
-                                   named{"Pr%C3%BCfbericht%20%22final%22.pdf",
-                                         "Pr\xC3\xBC" "fbericht \"final\".pdf"}}) {
+  for (const auto& [sent, kept] :
+       {named{"..%2F..%2Fetc%2Fpasswd", "passwd"}, named{"C:%5CUsers%5Cbob%5Cplan.dwg", "plan.dwg"},
+        named{"a%0D%0AX-Evil:%201.pdf", "aX-Evil: 1.pdf"},
+        named{"Pr%C3%BCfbericht%20%22final%22.pdf",
+              "Pr\xC3\xBC"
+              "fbericht \"final\".pdf"}}) {
     auto r = upload(path, "c", sent);
     ASSERT_EQ(r.status, 201) << sent << " " << r.body;
     const auto id = std::string(json_of(r).string_at("id"));
@@ -202,12 +203,10 @@ TEST_P(FilesApi, FileNamesLoseTheirDirectoriesAndControlCharacters) {
   for (const std::string bad : {"..", "%2F..%2F..", "dir%2F", "%0A%0D", "%FF.pdf"}) {
     EXPECT_EQ(first_field(problem_of(upload(path, "c", bad), 422)), "filename") << bad;
   }
-  EXPECT_EQ(first_field(problem_of(command("POST", path + "/files", "c",
-                                           {{"Content-Type", "text/plain"}}),
-                                   422)),
+  EXPECT_EQ(first_field(problem_of(
+                command("POST", path + "/files", "c", {{"Content-Type", "text/plain"}}), 422)),
             "filename");
-  EXPECT_EQ(first_field(problem_of(upload(path, "c", "a.txt", "not a type"), 422)),
-            "Content-Type");
+  EXPECT_EQ(first_field(problem_of(upload(path, "c", "a.txt", "not a type"), 422)), "Content-Type");
   auto no_file = command("POST", path + "/files",
                          "--b\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--b--",
                          {{"Content-Type", "multipart/form-data; boundary=b"}});

@@ -16,9 +16,10 @@ TEST(Multipart, FindsTheBoundaryQuotedOrNot) {
   EXPECT_EQ(*multipart_boundary("multipart/form-data; boundary=abc"), "abc");
   EXPECT_EQ(*multipart_boundary("multipart/form-data; charset=utf-8; boundary=\"a b:c\""), "a b:c");
   EXPECT_EQ(*multipart_boundary("multipart/form-data;BOUNDARY=x"), "x");
-  for (const std::string& bad : std::vector<std::string>
-       {"multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=\"x",
-        "multipart/form-data; boundary=" + std::string(71, 'x')}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "multipart/form-data",
+           "multipart/form-data; boundary=", "multipart/form-data; boundary=\"x",
+           "multipart/form-data; boundary=" + std::string(71, 'x')}) {
     auto b = multipart_boundary(bad);
     ASSERT_FALSE(b) << bad;
     EXPECT_EQ(b.error().code, errc::malformed);
@@ -46,7 +47,10 @@ TEST(Multipart, SplitsPartsWithNamesFileNamesAndTypes) {
   EXPECT_FALSE((*parts)[0].filename);
   EXPECT_EQ((*parts)[0].body, "Boiler");
   EXPECT_EQ((*parts)[1].name, "file");
-  EXPECT_EQ(*(*parts)[1].filename, "Pr\xC3\xBC" "f.pdf") << "filename* wins";
+  EXPECT_EQ(*(*parts)[1].filename,
+            "Pr\xC3\xBC"
+            "f.pdf")
+      << "filename* wins";
   EXPECT_EQ((*parts)[1].content_type, "application/pdf");
   EXPECT_EQ((*parts)[1].body, "%PDF\r\n--bx not a delimiter");
   EXPECT_EQ(*(*parts)[2].filename, "e.txt");
@@ -55,8 +59,9 @@ TEST(Multipart, SplitsPartsWithNamesFileNamesAndTypes) {
 
 TEST(Multipart, AQuotedFileNameKeepsItsEscapedCharacters) {
   auto parts = parse_multipart(
-      "b", "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a \\\"q\\\".pdf\"\r\n"
-           "\r\nx\r\n--b--");
+      "b",
+      "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a \\\"q\\\".pdf\"\r\n"
+      "\r\nx\r\n--b--");
   ASSERT_TRUE(parts);
   EXPECT_EQ(*(*parts)[0].filename, "a \"q\".pdf");
 }
@@ -64,13 +69,13 @@ TEST(Multipart, AQuotedFileNameKeepsItsEscapedCharacters) {
 TEST(Multipart, RefusesMalformedBodies) {
   const std::string part = "Content-Disposition: form-data; name=\"file\"\r\n\r\nx\r\n";
   for (const std::string& bad : std::vector<std::string>{
-           std::string(""),                                                 // no delimiter
-           "--b\r\n" + part,                                                // never closed
+           std::string(""),                                                  // no delimiter
+           "--b\r\n" + part,                                                 // never closed
            "--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nx",  // part not closed
-           "--bX\r\n" + part + "--b--",                                     // no line break
-           "--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--",             // no disposition
+           "--bX\r\n" + part + "--b--",                                      // no line break
+           "--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--",              // no disposition
            "--b\r\nContent-Disposition: attachment; name=\"f\"\r\n\r\nx\r\n--b--",
-           "--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--",       // no name
+           "--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--",  // no name
            "--b\r\nContent-Disposition: form-data; name=\"f\r\n\r\nx\r\n--b--",
            "--b\r\nno colon here\r\n\r\nx\r\n--b--",
            "--b\r\n bad: folded\r\n\r\nx\r\n--b--",

@@ -17,7 +17,10 @@ TEST(FileName, KeepsTheLastPathComponentWithoutControlCharacters) {
   EXPECT_EQ(*sanitize_file_name("C:\\Users\\bob\\plan.dwg"), "plan.dwg");
   EXPECT_EQ(*sanitize_file_name("  a\tb\r\nc\x7f.txt  "), "abc.txt");
   EXPECT_EQ(*sanitize_file_name("x\xC2\x85y"), "xy") << "C1 controls go too";
-  EXPECT_EQ(*sanitize_file_name("Pr\xC3\xBC" "fung.pdf"), "Pr\xC3\xBC" "fung.pdf");
+  EXPECT_EQ(*sanitize_file_name("Pr\xC3\xBC"
+                                "fung.pdf"),
+            "Pr\xC3\xBC"
+            "fung.pdf");
   EXPECT_EQ(*sanitize_file_name("..hidden"), "..hidden");
 }
 

@@ -33,9 +33,9 @@ std::string openssl_sha256(std::string_view s) {
 
 fs::path temp_dir(const std::string& name) {
   static int n = 0;
-  auto dir = fs::path(::testing::TempDir()) /
-             ("fieldledger-blobs-" + name + "-" + std::to_string(::getpid()) + "-" +
-              std::to_string(n++));
+  auto dir =
+      fs::path(::testing::TempDir()) /
+      ("fieldledger-blobs-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
   fs::remove_all(dir);
   return dir;
 }
@@ -91,7 +91,7 @@ TEST_P(BlobStoreContract, EqualContentIsStoredOnce) {
 
 TEST_P(BlobStoreContract, AnUnknownOrMalformedDigestIsAbsent) {
   for (const std::string& d : {std::string(64, 'a'), std::string("../../etc/passwd"),
-                              std::string(""), std::string(64, 'G')}) {
+                               std::string(""), std::string(64, 'G')}) {
     auto got = store_->get(d);
     ASSERT_TRUE(got) << d;
     EXPECT_FALSE(*got) << d;
@@ -134,7 +134,8 @@ TEST(FileBlobStore, LaysBlobsOutByTheirDigest) {
   auto put = (*store)->put("layout");
   ASSERT_TRUE(put);
   EXPECT_TRUE(fs::is_regular_file(dir / put->sha256.substr(0, 2) / put->sha256));
-  EXPECT_EQ((*store)->path_of(put->sha256), (dir / put->sha256.substr(0, 2) / put->sha256).string());
+  EXPECT_EQ((*store)->path_of(put->sha256),
+            (dir / put->sha256.substr(0, 2) / put->sha256).string());
   fs::remove_all(dir);
 }
 
