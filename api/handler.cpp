@@ -5,6 +5,7 @@
 #include <charconv>
 #include <memory>
 
+#include "api/files.hpp"
 #include "api/problem.hpp"
 #include "api/request_parts.hpp"
 #include "json/parse.hpp"
@@ -128,6 +129,12 @@ enum class route_id {
   system,
   system_reveal,
   system_history,
+  // files
+  customer_files,
+  site_files,
+  asset_files,
+  file,
+  file_metadata,
 };
 
 struct route {
@@ -230,6 +237,14 @@ const route k_routes[] = {
      {http::verb::get, http::verb::patch, http::verb::delete_}},
     {route_id::system_reveal, {"v1", "systems", "*", "reveal"}, {http::verb::post}},
     {route_id::system_history, {"v1", "systems", "*", "history"}, {http::verb::get}},
+    // files
+    {route_id::customer_files,
+     {"v1", "customers", "*", "files"},
+     {http::verb::get, http::verb::post}},
+    {route_id::site_files, {"v1", "sites", "*", "files"}, {http::verb::get, http::verb::post}},
+    {route_id::asset_files, {"v1", "assets", "*", "files"}, {http::verb::get, http::verb::post}},
+    {route_id::file, {"v1", "files", "*"}, {http::verb::get, http::verb::delete_}},
+    {route_id::file_metadata, {"v1", "files", "*", "metadata"}, {http::verb::get}},
 };
 
 const route* match(const std::vector<std::string>& segments) {
@@ -1324,6 +1339,129 @@ void picklist(exchange& x, const std::string& name, picklist_step step) {
   x.command(change_picklist{name, step, std::move(*body), *match});
 }
 
+// ---- files -----------------------------------------------------------------------------------
+
+// POST /v1/{customers,sites,assets}/{id}/files: the owner is checked first (a dry run of the
+// command, so that an unknown owner stores nothing), then the content is stored (durably, off
+// the I/O thread), then the command that references it is appended.
+void upload_file(exchange& x, file_owner kind, const std::string& owner) {
+  if (!check(x, check_params(x.t, {"filename"}))) return;
+  if (x.capture) {
+    return x.fail_with(error{errc::invalid,
+                             "a file is uploaded on its own, not in a batch",
+                             {{"path", "send POST …/files as a request of its own"}},
+                             {}});
+  }
+  if (x.s.blobs == nullptr) {
+    return x.fail_with(error{errc::unavailable, "this server stores no files", {}, {}});
+  }
+  if (x.req.body().size() > x.o.max_file_bytes) {
+    return x.respond(problem(
+        x.req, 413, "the file is larger than " + std::to_string(x.o.max_file_bytes) + " bytes",
+        {{"body", "too large"}}));
+  }
+  auto up = read_upload(x.req, x.t);
+  if (!check(x, up)) return;
+  auto meta = command_meta_of(x.req, x.who);
+  if (!check(x, meta)) return;
+  const auto fields = [name = up->name, size = static_cast<std::int64_t>(up->content.size()),
+                       type = up->content_type](std::string sha256) {
+    return value(object{
+        {"name", name}, {"size", size}, {"content_type", type}, {"sha256", std::move(sha256)}});
+  };
+  commands::command_meta check_meta{meta->actor, {}, {}, true};
+  attach_file probe{kind, owner, fields(std::string(64, '0'))};
+  // The content is a view into the body; moving the request may move the body's bytes.
+  const auto offset = static_cast<std::size_t>(up->content.data() - x.req.body().data());
+  const auto length = up->content.size();
+  auto shared = std::make_shared<request>(std::move(x.req));
+  const std::string_view content = std::string_view(shared->body()).substr(offset, length);
+  const unsigned version = shared->version();
+  const bool keep_alive = shared->keep_alive();
+  x.s.pipeline.submit(
+      std::move(probe), std::move(check_meta),
+      [&s = x.s, shared, content, kind, owner, fields, meta = std::move(*meta), version, keep_alive,
+       respond = x.respond](result<command_outcome> checked) mutable {
+        if (!checked) return respond(problem(*shared, checked.error()));
+        auto store = [&s, shared, content, kind, owner, fields, meta = std::move(meta), version,
+                      keep_alive, respond]() mutable {
+          auto stored = s.blobs->put(content);
+          if (!stored) return respond(problem(*shared, stored.error()));
+          s.pipeline.submit(attach_file{kind, owner, fields(stored->sha256)}, std::move(meta),
+                            [shared, version, keep_alive, respond](result<command_outcome> r) {
+                              if (!r) return respond(problem(*shared, r.error()));
+                              respond(outcome_response(version, keep_alive, *r));
+                            });
+        };
+        if (s.run_blocking) return s.run_blocking(std::move(store));
+        store();
+      });
+}
+
+void owner_files(exchange& x, file_owner kind, const std::string& id) {
+  if (x.req.method() == http::verb::post) return upload_file(x, kind, id);
+  x.as_of_entity = id;
+  get_page(x, {}, [kind, id](const projections::queries& q, std::size_t n, const std::string& c) {
+    return q.files_of(kind, id, n, c);
+  });
+}
+
+// GET /v1/files/{id}: the content, with the file's type, its name and its digest as ETag.
+void file(exchange& x, const std::string& id) {
+  const file_id fid{id};
+  if (x.req.method() == http::verb::delete_) {
+    if (!check(x, check_params(x.t, {}))) return;
+    auto match = if_match(x.req);
+    if (!check(x, match)) return;
+    return x.command(remove_file{fid, *match});
+  }
+  if (!check(x, check_params(x.t, {"min_position"}))) return;
+  if (x.s.blobs == nullptr) {
+    return x.fail_with(error{errc::unavailable, "this server stores no files", {}, {}});
+  }
+  x.query([fid, &blobs = *x.s.blobs](const request& req, const projections::queries& q) {
+    auto doc = q.file(fid);
+    if (!doc) return problem(req, doc.error());
+    if (!*doc) {
+      return problem(req, error{errc::not_found, "no file with id \"" + fid.get() + "\"", {}, {}});
+    }
+    auto meta = json::parse(**doc);
+    if (!meta) return problem(req, error{errc::internal, "a file document is corrupt", {}, {}});
+    const std::string tag = '"' + std::string(meta->string_at("sha256")) + '"';
+    if (const auto it = req.find(http::field::if_none_match); it != req.end()) {
+      const std::string_view sent(it->value().data(), it->value().size());
+      if (sent == "*" || sent.find(tag) != std::string_view::npos) {
+        response res{http::status::not_modified, req.version()};
+        res.set(http::field::etag, tag);
+        res.keep_alive(req.keep_alive());
+        return res;
+      }
+    }
+    auto content = blobs.get(meta->string_at("sha256"));
+    if (!content) return problem(req, content.error());
+    if (!*content) {
+      return problem(
+          req,
+          error{errc::internal, "the content of file \"" + fid.get() + "\" is missing", {}, {}});
+    }
+    response res{http::status::ok, req.version()};
+    res.set(http::field::content_type, std::string(meta->string_at("content_type")));
+    res.set(http::field::content_disposition, content_disposition(meta->string_at("name")));
+    res.set(http::field::etag, tag);
+    res.set("X-Content-Type-Options", "nosniff");
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(**content);
+    res.prepare_payload();
+    return res;
+  });
+}
+
+void file_metadata(exchange& x, const std::string& id) {
+  x.as_of_entity = id;
+  get_document(x, file_id{id}, "file",
+               [](const projections::queries& q, const file_id& i) { return q.file(i); });
+}
+
 void batch(exchange& x);
 
 // ---- systems -----------------------------------------------------------------------------------
@@ -1550,7 +1688,10 @@ void dispatch(const services& s_, const handler_options& o_, request req, target
                                ") may not do this; it needs the role " + roles_allowed(need),
                            {{"Authorization", "a key with the role " + roles_allowed(need)}}));
   }
-  if (!accepts_json(req) && !(r->id == route_id::events && wants_event_stream(req))) {
+  // files: a download answers in the file's own media type, whatever Accept says.
+  const bool any_answer = r->id == route_id::file && req.method() == http::verb::get;
+  if (!accepts_json(req) && !any_answer &&
+      !(r->id == route_id::events && wants_event_stream(req))) {
     return respond(problem(req, 406, "this route answers application/json only",
                            {{"Accept", "must admit application/json"}}));
   }
@@ -1571,7 +1712,9 @@ void dispatch(const services& s_, const handler_options& o_, request req, target
     }
   }
 
-  if (!command_media_type_ok(req)) {
+  const bool upload =
+      is_file_upload(req.method(), std::string_view(req.target().data(), req.target().size()));
+  if (!upload && !command_media_type_ok(req)) {  // files: an upload's body is the file
     return respond(problem(req, 415,
                            req.method() == http::verb::patch
                                ? "the body must be application/json or "
@@ -1709,6 +1852,17 @@ void dispatch(const services& s_, const handler_options& o_, request req, target
       return system_reveal(x, id);
     case route_id::system_history:
       return system_history(x, id);
+    // files
+    case route_id::customer_files:
+      return owner_files(x, file_owner::customer, id);
+    case route_id::site_files:
+      return owner_files(x, file_owner::site, id);
+    case route_id::asset_files:
+      return owner_files(x, file_owner::asset, id);
+    case route_id::file:
+      return file(x, id);
+    case route_id::file_metadata:
+      return file_metadata(x, id);
   }
 }
 

@@ -9,6 +9,7 @@
 #include "api/http.hpp"
 #include "commands/pipeline.hpp"
 #include "domain/secret.hpp"
+#include "domain/blob_store.hpp"
 #include "projections/audit.hpp"
 #include "projections/queries.hpp"
 #include "projections/rebuilder.hpp"
@@ -26,6 +27,10 @@ struct services {
   projections::rebuilder* rebuild = nullptr;  // online rebuild; absent: its routes answer 503
   // systems: opens sealed secrets for an admin's reveal; absent: reveals answer 503
   const domain::secret_box* secrets = nullptr;
+  // files: where file content is stored (absent: the file routes answer 503), and where the
+  // blocking part of an upload (writing and syncing the blob) runs; absent: inline.
+  domain::blob_store* blobs = nullptr;
+  std::function<void(std::function<void()>)> run_blocking;
 };
 
 struct handler_options {
@@ -35,6 +40,8 @@ struct handler_options {
   // silence before a heartbeat comment.
   std::chrono::milliseconds stream_poll{200};
   std::chrono::milliseconds stream_heartbeat{15000};
+  // files: the largest file an upload may carry, in bytes (larger: 413, nothing stored).
+  std::size_t max_file_bytes = std::size_t{32} << 20;
 };
 
 // A route as the handler serves it: "GET", "/v1/customers/*" ("*" an id, "+" any segment).

@@ -27,6 +27,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "api/files.hpp"
 #include "api/problem.hpp"
 
 namespace fieldledger::api {
@@ -181,9 +182,33 @@ class session : public std::enable_shared_from_this<session<Stream>> {
 
   void do_read() {
     parser_.emplace();
-    parser_->body_limit(options_.body_limit);
+    // files: the header says whether this is an upload, which may be larger than other bodies;
+    // until it is read, the larger limit holds (a Content-Length is checked against it as soon
+    // as the header is complete), then the request's own.
+    body_limit_ = std::max(options_.body_limit, options_.handling.max_file_bytes);
+    parser_->body_limit(body_limit_);
     parser_->header_limit(static_cast<std::uint32_t>(options_.header_limit));
     lowest().expires_after(options_.read_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  // files: the body limit of this request, known from its header.
+  void on_header(beast::error_code ec) {
+    if (!ec) {
+      const auto& h = parser_->get();
+      body_limit_ =
+          is_file_upload(h.method(), std::string_view(h.target().data(), h.target().size()))
+              ? options_.handling.max_file_bytes
+              : options_.body_limit;
+      if (const auto n = parser_->content_length(); n && *n > body_limit_) {
+        ec = http::error::body_limit;
+      } else {
+        parser_->body_limit(body_limit_);
+      }
+    }
+    if (ec) return on_read(ec);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -201,8 +226,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
       bare.keep_alive(false);
       if (ec == http::error::body_limit) {
         return write(problem(
-            bare, 413,
-            "the request body is larger than " + std::to_string(options_.body_limit) + " bytes",
+            bare, 413, "the request body is larger than " + std::to_string(body_limit_) + " bytes",
             {{"body", "too large"}}));
       }
       if (ec == http::error::header_limit) {
@@ -357,6 +381,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::size_t body_limit_ = 0;  // of the request being read
   std::shared_ptr<response> res_;
   const handler& handler_;
   const server_options& options_;

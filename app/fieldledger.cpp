@@ -26,6 +26,8 @@
 #include <map>
 
 #include "api/auth.hpp"
+#include "commands/write_model.hpp"
+#include "infra/file_blob_store.hpp"
 #include "infra/kafka_mock.hpp"
 #include "infra/rocksdb_event_log.hpp"
 #include "infra/rocksdb_view_store.hpp"
@@ -322,6 +324,22 @@ int import_events(const data_options& o) {
 }
 
 // API keys (see api/auth.hpp); safe while fieldledgerd runs: it re-reads the key file.
+// files: removes the content no file references any more, past the grace period.
+int files_gc(const data_options& o, int grace_s) {
+  auto log = open_log(o);
+  if (!log) return 1;
+  commands::write_model model;
+  if (auto restored = model.restore(*log); !restored) return failed(restored.error());
+  auto blobs = infra::file_blob_store::open(o.data + "/blobs");
+  if (!blobs) return failed(blobs.error());
+  const auto live = model.live_file_digests();
+  auto removed = (*blobs)->collect(live, std::chrono::seconds(grace_s));
+  if (!removed) return failed(removed.error());
+  std::printf("removed %zu unreferenced blobs; %zu files reference content\n", *removed,
+              live.size());
+  return 0;
+}
+
 std::unique_ptr<api::auth> open_keys(const std::string& data) {
   std::error_code ec;
   std::filesystem::create_directories(data, ec);
@@ -412,7 +430,16 @@ int main(int argc, char** argv) {
   for (auto* c : {key_create, key_list, key_revoke}) {
     c->add_option("--data", key_data, "the data directory");
   }
+  // files
+  auto* files_cmd = app.add_subcommand("files", "file content in DATA/blobs");
+  files_cmd->require_subcommand(1);
+  int grace_s = 3600;
+  auto* files_gc_cmd = with_data(files_cmd->add_subcommand(
+      "gc", "remove content no file references (removed files, uploads that never completed)"));
+  files_gc_cmd->add_option("--grace", grace_s, "keep content younger than this, in seconds")
+      ->check(CLI::Range(0, 30 * 24 * 3600));
   CLI11_PARSE(app, argc, argv);
+  if (files_gc_cmd->parsed()) return files_gc(data, grace_s);
   if (key_create->parsed()) return keys_create(key_data, key_name, key_role);
   if (key_list->parsed()) return keys_list(key_data);
   if (key_revoke->parsed()) return keys_revoke(key_data, key_id);

@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -14,6 +16,7 @@
 #include "api/auth.hpp"
 #include "api/server.hpp"
 #include "commands/pipeline.hpp"
+#include "infra/file_blob_store.hpp"
 #include "infra/kafka_event_log.hpp"
 #include "infra/rocksdb_event_log.hpp"
 #include "infra/rocksdb_view_store.hpp"
@@ -44,6 +47,9 @@ struct config {
   std::size_t max_connections = 4096;
   std::size_t max_streams = 64;
   int read_timeout_s = 30;
+  // files
+  std::size_t max_file_bytes = std::size_t{32} << 20;
+  int blob_grace_s = 3600;  // unreferenced content younger than this is not collected
 };
 
 domain::result<std::unique_ptr<domain::event_log>> open_log(const config& cfg) {
@@ -122,6 +128,22 @@ int serve(const config& cfg) {
   }
   spdlog::info("write model restored: {} customers", model.customer_count());
 
+  // files: content in DATA/blobs; what no file references any more (removed files, uploads
+  // whose event never made it) is collected now, from the restored model, past the grace.
+  auto blobs = infra::file_blob_store::open(cfg.data + "/blobs");
+  if (!blobs) {
+    spdlog::error("cannot open the blob store: {}", blobs.error().detail);
+    return 1;
+  }
+  if (auto removed =
+          (*blobs)->collect(model.live_file_digests(), std::chrono::seconds(cfg.blob_grace_s));
+      !removed) {
+    spdlog::warn("blob collection failed: {}", removed.error().detail);
+  } else if (*removed > 0) {
+    spdlog::info("blobs: removed {} no file references", *removed);
+  }
+  boost::asio::thread_pool blob_io(2);  // writes and syncs of uploads, off the I/O threads
+
   // Views are ready once they have applied what the log held at start-up: every partition's
   // end offset at start, less the offsets that hold no event (Kafka transaction markers).
   std::vector<domain::log_offset> ends;
@@ -157,6 +179,7 @@ int serve(const config& cfg) {
   options.read_timeout = std::chrono::seconds(cfg.read_timeout_s);
   options.tls_cert = cfg.tls_cert;
   options.tls_key = cfg.tls_key;
+  options.handling.max_file_bytes = cfg.max_file_bytes;
   auto caught_up = std::make_shared<std::atomic<bool>>(false);
   auto ready = [&runner, &log, ends, caught_up] {
     if (*caught_up) return true;
@@ -172,9 +195,12 @@ int serve(const config& cfg) {
     *caught_up = true;
     return true;
   };
-  api::server server(
-      api::services{pipeline, queries, runner, **keys, ready, audit, &rebuild, secrets->get()},
-      options);
+  api::services services{pipeline, queries, runner, **keys, ready, audit, &rebuild, secrets->get()};
+  services.blobs = blobs->get();
+  services.run_blocking = [&blob_io](std::function<void()> work) {
+    boost::asio::post(blob_io, std::move(work));
+  };
+  api::server server(std::move(services), options);
   const auto bound = server.start();
   if (!bound) {
     spdlog::error("{}", bound.error().detail);
@@ -200,6 +226,7 @@ int serve(const config& cfg) {
   sigwait(&signals, &sig);
   spdlog::info("signal {}: stopping", sig);
   server.stop();
+  blob_io.join();  // uploads in progress finish (their commands still reach the pipeline)
   rebuild.stop();
   pipeline.stop();
   runner.stop();
@@ -246,6 +273,12 @@ int main(int argc, char** argv) {
   app.add_option("--read-timeout", cfg.read_timeout_s,
                  "seconds a client has to send each request (also the keep-alive idle time)")
       ->check(CLI::Range(1, 3600));
+  app.add_option("--max-file-bytes", cfg.max_file_bytes,
+                 "largest file an upload may carry, in bytes (413 above it)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32));
+  app.add_option("--blob-grace", cfg.blob_grace_s,
+                 "seconds unreferenced file content is kept before it is collected")
+      ->check(CLI::Range(0, 30 * 24 * 3600));
   auto* cert = app.add_option("--tls-cert", cfg.tls_cert, "serve HTTPS: PEM certificate (chain)")
                    ->check(CLI::ExistingFile);
   auto* key = app.add_option("--tls-key", cfg.tls_key, "serve HTTPS: PEM private key")

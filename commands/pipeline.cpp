@@ -104,6 +104,19 @@ result<customer_id> target_customer(const command& cmd, const write_model& model
     result<customer_id> operator()(const reveal_system_secrets& c) const {
       return owner(c.id.get(), "system");
     }
+    // files
+    result<customer_id> operator()(const attach_file& c) const {
+      switch (c.kind) {
+        case file_owner::site:
+          return owner(c.owner, "site");
+        case file_owner::asset:
+          return owner(c.owner, "asset");
+        case file_owner::customer:
+          break;
+      }
+      return customer_id{c.owner};
+    }
+    result<customer_id> operator()(const remove_file& c) const { return owner(c.id.get(), "file"); }
   };
   return std::visit(visitor{model}, cmd);
 }
@@ -127,6 +140,8 @@ std::string addressed_entity(const command& cmd) {
           return c.customer.get();
         } else if constexpr (std::is_same_v<t, add_part>) {
           return c.asset.get();
+        } else if constexpr (std::is_same_v<t, attach_file>) {  // files
+          return c.owner;
         } else {
           return c.id.get();
         }
@@ -145,8 +160,8 @@ command_outcome unchanged_outcome(const command& cmd, const customer_state& stat
     if (const auto* p = model.picklist(entity)) version = p->version;
   }
   if (const auto* c = state.find_contact(entity)) version = c->version;
-  for (const auto* m :
-       {&state.sites, &state.assets, &state.parts, &state.notes, &state.work_orders}) {
+  for (const auto* m : {&state.sites, &state.assets, &state.parts, &state.notes, &state.work_orders,
+                        &state.files}) {
     if (auto it = m->find(entity); it != m->end()) version = it->second.version;
   }
   // systems
@@ -257,7 +272,7 @@ struct pipeline::impl {
       it.answer = std::unexpected(events.error());
       return;
     }
-    if (events->empty()) {
+    if (events->empty() || meta.dry_run) {
       it.answer = unchanged_outcome(it.q.cmd, state, model.last_position(*target), model);
       return;
     }
@@ -318,7 +333,8 @@ struct pipeline::impl {
             first.type == event_types::work_order_created ||
             // systems
             first.type == event_types::system_type_created ||
-            first.type == event_types::system_assigned;
+            first.type == event_types::system_assigned ||
+            first.type == event_types::file_attached;  // files
         it.answer = make_outcome(model.customer(last.customer), last.entity_id, last.version,
                                  (*positions)[it.first_event + it.event_count - 1], created);
       }

@@ -25,6 +25,9 @@ struct command_meta {
   std::string actor;            // API key name; recorded in every event
   std::string idempotency_key;  // "" when none
   std::string request_digest;   // digest of method, path and body; required with a key
+  // files: decide only, append nothing; the answer says whether the command would be taken
+  // now (an upload checks its owner before it stores the content). Not idempotent: send no key.
+  bool dry_run = false;
 };
 
 using command_callback = std::function<void(domain::result<command_outcome>)>;

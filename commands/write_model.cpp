@@ -19,7 +19,8 @@ bool creates_entity(std::string_view type) {
          // notes and work orders
          type == event_types::note_added || type == event_types::work_order_created ||
          // systems
-         type == event_types::system_type_created || type == event_types::system_assigned;
+         type == event_types::system_type_created || type == event_types::system_assigned ||
+         type == event_types::file_attached;  // files
 }
 
 // The kind of owned entity an event is about (as journaled), 0 for customer and catalogue
@@ -32,6 +33,7 @@ char owned_kind(std::string_view t) {
          : t.starts_with("note.")       ? 'n'
          : t.starts_with("work-order.") ? 'w'
          : t.starts_with("system.")     ? 'y'  // systems
+         : t.starts_with("file.")       ? 'f'  // files
                                         : 0;
 }
 
@@ -43,6 +45,7 @@ auto& owned_map(State& st, char kind) {
          : kind == 'n' ? st.notes
          : kind == 'w' ? st.work_orders
          : kind == 'y' ? st.systems  // systems
+         : kind == 'f' ? st.files    // files
                        : st.parts;
 }
 
@@ -109,6 +112,7 @@ command_outcome make_outcome(const customer_state& state, const std::string& ent
                            : state.work_orders.contains(entity_id) ? "/v1/work-orders/"
                                                                    : "/v1/contacts/";
   if (!is_customer && state.systems.contains(entity_id)) collection = "/v1/systems/";  // systems
+  if (!is_customer && state.files.contains(entity_id)) collection = "/v1/files/";      // files
   out.location = collection + entity_id;
   out.entity_id = entity_id;
   out.version = version;
@@ -445,6 +449,16 @@ const picklist_state* write_model::picklist(std::string_view name) const {
 }
 
 std::string write_model::new_entity_id() { return new_id(); }
+
+std::vector<std::string> write_model::live_file_digests() const {
+  std::vector<std::string> out;
+  for (const auto& [id, entry] : customers_) {
+    for (const auto& [fid, f] : entry.state.files) {
+      if (!f.removed) out.emplace_back(f.fields.string_at("sha256"));
+    }
+  }
+  return out;
+}
 
 std::string write_model::next_customer_number() {
   reserved_number_ = std::max(reserved_number_, last_number_) + 1;

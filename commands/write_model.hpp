@@ -71,6 +71,8 @@ class write_model final : public domain::decide_env {
   const domain::owned_state* system_type(std::string_view id) const override;
   domain::result<std::string> seal(std::string_view plaintext,
                                    std::string_view associated_data) override;
+  // files: the SHA-256 digests of every file not removed (the blobs garbage collection keeps).
+  std::vector<std::string> live_file_digests() const;
 
  private:
   struct customer_entry {
@@ -96,7 +98,7 @@ class write_model final : public domain::decide_env {
   // One contact, site, asset or part as it was at its first touch in a batch.
   struct entry_undo {
     std::string customer;
-    char kind = 0;  // 'c'ontact, 's'ite, 'a'sset, 'p'art, 'n'ote, 'w'ork order, s'y'stem
+    char kind = 0;  // 'c'ontact, 's'ite, 'a'sset, 'p'art, 'n'ote, 'w'ork order, s'y'stem, 'f'ile
     std::string id;
     std::optional<domain::contact_state> contact;
     std::optional<domain::owned_state> owned;

@@ -291,6 +291,13 @@ struct decider {
   result<std::vector<event>> operator()(const reveal_system_secrets& c) const {
     return detail::decide_system(state, c, env);
   }
+  // files
+  result<std::vector<event>> operator()(const attach_file& c) const {
+    return detail::decide_file(state, c, env);
+  }
+  result<std::vector<event>> operator()(const remove_file& c) const {
+    return detail::decide_file(state, c);
+  }
   template <typename equipment_command>
   result<std::vector<event>> operator()(const equipment_command& c) const {
     return detail::decide_equipment(state, c, env);
@@ -430,7 +437,9 @@ result<std::vector<event>> decide(const customer_state& state, const command& cm
 void evolve(customer_state& state, const event& e) {
   if (!evolve_customer(state, e) && !detail::evolve_contact(state, e) &&
       !detail::evolve_equipment(state, e)) {
-    if (!detail::evolve_service(state, e)) detail::evolve_system(state, e);  // systems
+    if (!detail::evolve_service(state, e) && !detail::evolve_system(state, e)) {
+      detail::evolve_file(state, e);  // files
+    }
   }
 }
 

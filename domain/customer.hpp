@@ -31,6 +31,8 @@
 //   work-order.assigned        {"assignee", "previous_assignee" | null, "previous_status"}
 //   work-order.completed       {"previous_status", "resolution"?}
 //   work-order.cancelled       {"previous_status", "reason"?}
+//   file.attached              {"fields": {name, size, content_type, sha256, site_id?, asset_id?}}
+//   file.removed               {"name", "sha256"}           (the metadata stays in history)
 // asset.registered also carries "filled_from_product": [names of the fields taken from the
 // catalogue] when a known product_code filled what the request left out.
 // Versions: customer events bump the customer's version; events of an owned entity (contact,
@@ -121,6 +123,7 @@ struct customer_state {
   std::map<std::string, owned_state, std::less<>> sites, assets, parts;  // by id, removed too
   // Notes (removed ones too) and work orders (fields.status says where each is).
   std::map<std::string, owned_state, std::less<>> notes, work_orders;
+  std::map<std::string, owned_state, std::less<>> files;  // files: by id, removed too
   audit_stamp created, modified;
   // systems (domain/system.cpp): fields {"type_id", "site_id"?, "values"}, removed ones too
   std::map<std::string, owned_state, std::less<>> systems;
@@ -267,20 +270,32 @@ struct change_picklist {
   std::optional<entity_version> if_match;
 };
 
-using command =
-    std::variant<register_customer, change_customer, deactivate_customer, reactivate_customer,
-                 archive_customer, add_contact, change_contact, remove_contact,
-                 make_primary_contact, add_site, change_site, remove_site, register_asset,
-                 change_asset, move_asset, retire_asset, add_part, change_part, remove_part,
-                 create_product, change_product,
-                 // notes and work orders
-                 add_note, change_note, remove_note, create_work_order, move_work_order,
-                 // picklists
-                 change_picklist,
-                 // systems (domain/system.hpp)
-                 create_system_type, change_system_type, assign_system, change_system,
-                 remove_system, reveal_system_secrets>;
+// files: the content is already in the blob store; the command records its metadata.
+enum class file_owner { customer, site, asset };
+struct attach_file {
+  file_owner kind = file_owner::customer;
+  std::string owner;  // the id of the customer, site or asset the file is attached to
+  value fields;       // {name, size, content_type, sha256}; name already sanitized
+};
+struct remove_file {
+  file_id id;
+  std::optional<entity_version> if_match;
+};
 
+using command = std::variant<register_customer, change_customer, deactivate_customer,
+                             reactivate_customer, archive_customer, add_contact, change_contact,
+                             remove_contact, make_primary_contact, add_site, change_site,
+                             remove_site, register_asset, change_asset, move_asset, retire_asset,
+                             add_part, change_part, remove_part, create_product, change_product,
+                             // notes and work orders
+                             add_note, change_note, remove_note, create_work_order, move_work_order,
+                             // picklists
+                             change_picklist,
+                             // systems (domain/system.hpp)
+                             create_system_type, change_system_type, assign_system, change_system,
+                             remove_system, reveal_system_secrets,
+                             // files
+                             attach_file, remove_file>;
 
 // Facts beyond one customer that a decision needs; the write model provides them.
 class decide_env {

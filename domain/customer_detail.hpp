@@ -102,5 +102,11 @@ result<std::vector<event>> decide_system(const customer_state& state,
                                          const reveal_system_secrets& cmd, decide_env& env);
 // Applies a system.* event; returns false for other events.
 bool evolve_system(customer_state& state, const event& e);
+// files (domain/file.cpp)
+result<std::vector<event>> decide_file(const customer_state& state, const attach_file& cmd,
+                                       decide_env& env);
+result<std::vector<event>> decide_file(const customer_state& state, const remove_file& cmd);
+// Applies a file.* event; returns false for other events.
+bool evolve_file(customer_state& state, const event& e);
 
 }  // namespace fieldledger::domain::detail

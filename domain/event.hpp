@@ -51,6 +51,9 @@ inline constexpr std::string_view system_assigned = "system.assigned";
 inline constexpr std::string_view system_changed = "system.changed";
 inline constexpr std::string_view system_removed = "system.removed";
 inline constexpr std::string_view system_secret_revealed = "system.secret-revealed";
+// files (content in the blob store, metadata here)
+inline constexpr std::string_view file_attached = "file.attached";
+inline constexpr std::string_view file_removed = "file.removed";
 }  // namespace event_types
 
 // 2: asset parts' events are "asset-part.*" (1 named them "part.*"; see json/event_codec.cpp).

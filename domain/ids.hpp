@@ -26,6 +26,8 @@ using part_id = named_type<std::string, struct part_id_tag>;
 using entity_version = named_type<std::int64_t, struct entity_version_tag>;
 using partition_id = named_type<std::uint32_t, struct partition_id_tag>;
 using log_offset = named_type<std::int64_t, struct log_offset_tag>;
+// files
+using file_id = named_type<std::string, struct file_id_tag>;
 
 // Where an event sits in the log: a partition and the offset inside it (offsets start at 0).
 // Rendered to clients as "<partition>-<offset>", an opaque token they send back.

@@ -281,7 +281,8 @@ class owners_view final : public view {
   result<void> apply(const recorded_event& re, batch& b) override {
     const auto& t = re.e.type;
     if (t == et::contact_added || t == et::site_added || t == et::asset_registered ||
-        t == et::part_added || t == et::note_added || t == et::work_order_created) {
+        t == et::part_added || t == et::note_added || t == et::work_order_created ||
+        t == et::file_attached /* files */) {
       b.put(keys::key("ow/", re.e.entity_id), re.e.customer.get());
     }
     return {};

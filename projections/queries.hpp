@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/customer.hpp"
 #include "domain/error.hpp"
 #include "domain/ids.hpp"
 #include "projections/view_store.hpp"
@@ -116,15 +117,23 @@ class queries {
   [[nodiscard]] domain::result<std::string> notification_recipients(const domain::customer_id& id,
                                                                     std::string_view kind,
                                                                     std::string_view site_id) const;
-  // The customer, its primary contact, counts, urgent notes and recent_changes (JSON array
-  // text, given by the caller from the history) in one document; nullopt for an unknown one.
   // A picklist document; a list without values yet answers {"name","version":0,"values":[]}.
   [[nodiscard]] domain::result<std::string> picklist(std::string_view name) const;
+  // The customer, its primary contact, counts, urgent notes and recent_changes (JSON array
+  // text, given by the caller from the history) in one document; nullopt for an unknown one.
   [[nodiscard]] domain::result<std::optional<std::string>> summary(
       const domain::customer_id& id, std::string_view recent_changes) const;
   // The store these queries read (live or as of an instant), for queries of other features
   // (projections/system_queries.hpp).
   const view_store& store() const noexcept { return store_; }
+  // files (projections/file_queries.cpp): the metadata document of a file not removed:
+  // {"id","customer_id","name","size","content_type","sha256","site_id"?,"asset_id"?,"version",
+  //  "created_at","created_by","modified_at","modified_by"}.
+  [[nodiscard]] domain::result<std::optional<std::string>> file(const domain::file_id& id) const;
+  // The files of a customer (all of them, also those of its sites and assets), of a site or of
+  // an asset, newest first. not_found when the owner does not exist.
+  [[nodiscard]] domain::result<page> files_of(domain::file_owner kind, const std::string& owner,
+                                              std::size_t limit, const std::string& cursor) const;
 
  private:
   const view_store& store_;

@@ -247,6 +247,7 @@ class primary_contact_view final : public view {
 
 std::vector<std::unique_ptr<view>> make_equipment_views();  // equipment_views.cpp
 std::vector<std::unique_ptr<view>> make_service_views();    // service_views.cpp
+std::unique_ptr<view> make_files_view();                    // file_views.cpp
 
 std::vector<std::unique_ptr<view>> make_views() {
   std::vector<std::unique_ptr<view>> out;
@@ -257,6 +258,7 @@ std::vector<std::unique_ptr<view>> make_views() {
   for (auto& v : make_service_views()) out.push_back(std::move(v));
   for (auto& v : make_system_views()) out.push_back(std::move(v));  // systems
   out.push_back(make_history_view());
+  out.push_back(make_files_view());  // files
   return out;
 }
 

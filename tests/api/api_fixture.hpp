@@ -11,6 +11,7 @@
 #include "commands/pipeline.hpp"
 #include "infra/kafka_event_log.hpp"
 #include "infra/kafka_mock.hpp"
+#include "infra/memory_blob_store.hpp"
 #include "infra/memory_event_log.hpp"
 #include "infra/secret_box.hpp"
 #include "json/parse.hpp"
@@ -79,7 +80,7 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     configure(o);
     server_ = std::make_unique<server>(
         services{*pipeline_, queries_, *runner_, *keys_, [] { return true; }, *audit_,
-                 rebuild_.get(), secrets_.get()},
+                 rebuild_.get(), secrets_.get(), blobs_.get()},
         o);
     auto port = server_->start();
     ASSERT_TRUE(port) << port.error().detail;
@@ -185,6 +186,8 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<projections::rebuilder> rebuild_;
   projections::queries queries_{store_};
   std::unique_ptr<commands::pipeline> pipeline_;
+  // files: where uploads go (a suite may put another store here in configure()).
+  std::shared_ptr<domain::blob_store> blobs_ = std::make_shared<infra::memory_blob_store>();
   std::filesystem::path auth_dir_;  // the keys' data directory, one per test
   std::unique_ptr<auth> keys_;
   std::unique_ptr<server> server_;

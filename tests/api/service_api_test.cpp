@@ -230,6 +230,9 @@ TEST_P(ServiceApi, TheSummaryShowsTheCustomerFileInOneRead) {
                            R"({"site_id":")" + north_ + R"(","summary":"b"})");
   ASSERT_EQ(command("POST", "/v1/work-orders/" + done + "/complete").status, 200);
   ASSERT_EQ(command("DELETE", "/v1/sites/" + south_).status, 200);
+  auto up = command("POST", "/v1/customers/" + acme_ + "/files?filename=plan.txt", "site plan",
+                    {{"Content-Type", "text/plain"}});
+  ASSERT_EQ(up.status, 201) << up.body;
 
   auto r = get("/v1/customers/" + acme_ + "/summary");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -243,12 +246,13 @@ TEST_P(ServiceApi, TheSummaryShowsTheCustomerFileInOneRead) {
   EXPECT_EQ(counts.find("open_work_orders")->as_int(), 1);
   EXPECT_EQ(counts.find("notes")->as_int(), 2);
   EXPECT_EQ(counts.find("urgent_notes")->as_int(), 1);
-  EXPECT_EQ(counts.find("files")->as_int(), 0);
+  EXPECT_EQ(counts.find("files")->as_int(), 1);
   ASSERT_EQ(doc.find("urgent_notes")->as_array().size(), 1u);
   EXPECT_EQ(doc.find("urgent_notes")->as_array()[0].string_at("id"), urgent);
   const auto& recent = doc.find("recent_changes")->as_array();
   ASSERT_EQ(recent.size(), 5u);
-  EXPECT_EQ(recent[0].string_at("type"), "site.removed");
+  EXPECT_EQ(recent[0].string_at("type"), "file.attached");
+  EXPECT_EQ(recent[1].string_at("type"), "site.removed");
   EXPECT_EQ(recent[0].find("changes"), nullptr);  // values stay behind the audit role
 
   problem_of(get("/v1/customers/00000000-0000-7000-8000-000000000009/summary"), 404);

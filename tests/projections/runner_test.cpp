@@ -86,7 +86,8 @@ class RunnerTest : public ::testing::Test {
     const auto south = id_of(add_site{acme, object{{"name", "South"}}});
     const auto pump = id_of(register_asset{
         acme, object{{"site_id", north}, {"serial_no", "P-1"}, {"brand", "Grundfos"}}});
-    id_of(register_asset{acme, object{{"site_id", north}, {"product_class", "hvac"}}});
+    const auto hvac =
+        id_of(register_asset{acme, object{{"site_id", north}, {"product_class", "hvac"}}});
     run(move_asset{asset_id{pump}, site_id{south}, std::nullopt});
     const auto fan = id_of(add_part{asset_id{pump}, object{{"name", "Fan"}}});
     run(change_part{part_id{fan}, object{{"part_number", "F-2"}}, std::nullopt});
@@ -119,8 +120,19 @@ class RunnerTest : public ::testing::Test {
     run(change_system{panel, object{{"values", object{{"password", "pw-2"}}}}, std::nullopt});
     run(reveal_system_secrets{panel, {}});
     run(remove_system{spare, std::nullopt});
+    // files: on the customer, a site and an asset; one removed
+    const auto file_fields = [](std::string name, char digit) {
+      return value(object{{"name", std::move(name)},
+                          {"size", 3},
+                          {"content_type", "application/pdf"},
+                          {"sha256", std::string(64, digit)}});
+    };
+    const auto contract =
+        id_of(attach_file{file_owner::customer, acme.get(), file_fields("contract.pdf", 'a')});
+    id_of(attach_file{file_owner::site, north, file_fields("plan.pdf", 'b')});
+    id_of(attach_file{file_owner::asset, hvac, file_fields("manual.pdf", 'c')});
+    run(remove_file{file_id{contract}, std::nullopt});
   }
-
   static std::vector<std::pair<std::string, std::string>> dump(const view_store& s) {
     std::vector<std::pair<std::string, std::string>> out;
     EXPECT_TRUE(s.scan("", "", [&](std::string_view k, std::string_view v) {
@@ -167,6 +179,9 @@ TEST_F(RunnerTest, IncrementalViewsEqualARebuildFromTheLog) {
       return kv.first.starts_with(prefix);
     })) << prefix;
   }
+  // files: the two files not removed, and their list entries, are in both
+  EXPECT_EQ(std::ranges::count_if(a, [](const auto& kv) { return kv.first.starts_with("fd/"); }),
+            2);
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "first difference at " << i;
 }
