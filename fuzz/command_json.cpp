@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto v = json::parse(text);
   if (!v || !v->is_object()) return 0;
   for (auto specs : {domain::customer_fields(), domain::contact_fields(), domain::site_fields(),
-                     domain::asset_fields(), domain::part_fields(), domain::product_fields()}) {
+                     domain::asset_fields(), domain::part_fields(), domain::product_fields(),
+                     domain::note_fields(), domain::work_order_fields()}) {
     auto ok = domain::validate_fields(specs, *v);
     if (ok) {
       auto again = domain::validate_fields(specs, *ok);
