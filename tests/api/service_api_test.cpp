@@ -1,5 +1,8 @@
 // Notes, work orders and service history, notification recipients and the customer summary
 // over HTTP, on both logs.
+#include <chrono>
+#include <thread>
+
 #include "tests/api/api_fixture.hpp"
 
 namespace fieldledger::api {
@@ -260,7 +263,26 @@ TEST_P(ServiceApi, TheSummaryShowsTheCustomerFileInOneRead) {
 
 TEST_P(ServiceApi, NotesAndWorkOrdersHaveHistoryAndAsOf) {
   const auto note = create("/v1/customers/" + acme_ + "/notes", R"({"text":"v1"})");
+  const auto job = create("/v1/customers/" + acme_ + "/work-orders",
+                          R"({"site_id":")" + north_ + R"(","summary":"Leak"})");
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto before = domain::now_rfc3339();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ASSERT_EQ(command("PATCH", "/v1/notes/" + note, R"({"text":"v2"})").status, 200);
+  ASSERT_EQ(command("POST", "/v1/work-orders/" + job + "/complete").status, 200);
+  create("/v1/customers/" + acme_ + "/notes", R"({"text":"later","urgent":true})");
+
+  EXPECT_EQ(json_of(get("/v1/notes/" + note)).string_at("text"), "v2");
+  auto then = send("GET", "/v1/notes/" + note + "?as_of=" + before);
+  ASSERT_EQ(then.status, 200) << then.body;
+  EXPECT_EQ(json_of(then).string_at("text"), "v1");
+  EXPECT_EQ(json_of(send("GET", "/v1/work-orders/" + job + "?as_of=" + before)).string_at("status"),
+            "open");
+  EXPECT_EQ(json_of(send("GET", "/v1/customers/" + acme_ + "/notes?as_of=" + before))
+                .find("items")
+                ->as_array()
+                .size(),
+            1u);
   auto r = get("/v1/customers/" + acme_ + "/history?entity=notes/" + note);
   ASSERT_EQ(r.status, 200) << r.body;
   const auto items = json_of(r).find("items")->as_array();
