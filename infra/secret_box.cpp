@@ -139,6 +139,7 @@ result<std::string> sodium_secret_box::open(std::string_view sealed,
                 "a sealed secret does not open: it was altered, belongs to another system or "
                 "field, or was sealed under another key");
   };
+  if (sealed.empty()) return refuse();  // (and no null buffer for libsodium)
   std::vector<unsigned char> raw(sealed.size());
   std::size_t n = 0;
   if (sodium_base642bin(raw.data(), raw.size(), sealed.data(), sealed.size(), nullptr, &n, nullptr,
