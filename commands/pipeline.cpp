@@ -76,6 +76,15 @@ result<customer_id> target_customer(const command& cmd, const write_model& model
     result<customer_id> operator()(const change_product&) const {
       return customer_id{std::string(k_catalogue)};
     }
+    // geofences
+    result<customer_id> operator()(const set_customer_geofence& c) const { return c.id; }
+    result<customer_id> operator()(const clear_customer_geofence& c) const { return c.id; }
+    result<customer_id> operator()(const set_site_geofence& c) const {
+      return owner(c.id.get(), "site");
+    }
+    result<customer_id> operator()(const clear_site_geofence& c) const {
+      return owner(c.id.get(), "site");
+    }
   };
   return std::visit(visitor{model}, cmd);
 }

@@ -168,6 +168,7 @@ void write_model::rollback_batch() {
     st.created = std::move(saved->created);
     st.modified = std::move(saved->modified);
     entry.last = saved->last;
+    st.geofences = std::move(saved->geofences);  // geofences
   }
   for (auto& [code, saved] : journal_.products) {
     if (saved) {
@@ -193,6 +194,7 @@ void write_model::journal_touch(const event& e) {
     first->second = customer_scalars{st.id,      st.version,  st.number,
                                      st.status,  st.fields,   st.primary_contact,
                                      st.created, st.modified, it->second.last};
+    first->second->geofences = st.geofences;  // geofences
   }
   if (!first->second) return;  // new in this batch: a rollback erases it whole
   const auto& t = e.type;

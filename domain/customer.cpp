@@ -247,6 +247,19 @@ struct decider {
   result<std::vector<event>> operator()(const change_product& c) const {
     return detail::decide_product(c, env);
   }
+  // geofences
+  result<std::vector<event>> operator()(const set_customer_geofence& c) const {
+    return detail::decide_geofence(state, c);
+  }
+  result<std::vector<event>> operator()(const clear_customer_geofence& c) const {
+    return detail::decide_geofence(state, c);
+  }
+  result<std::vector<event>> operator()(const set_site_geofence& c) const {
+    return detail::decide_geofence(state, c);
+  }
+  result<std::vector<event>> operator()(const clear_site_geofence& c) const {
+    return detail::decide_geofence(state, c);
+  }
   template <typename equipment_command>
   result<std::vector<event>> operator()(const equipment_command& c) const {
     return detail::decide_equipment(state, c, env);
@@ -384,7 +397,8 @@ result<std::vector<event>> decide(const customer_state& state, const command& cm
 }
 
 void evolve(customer_state& state, const event& e) {
-  if (!evolve_customer(state, e) && !detail::evolve_contact(state, e)) {
+  if (!evolve_customer(state, e) && !detail::evolve_contact(state, e) &&
+      !detail::evolve_geofence(state, e)) {
     detail::evolve_equipment(state, e);
   }
 }

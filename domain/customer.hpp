@@ -35,6 +35,7 @@
 
 #include "domain/error.hpp"
 #include "domain/event.hpp"
+#include "domain/geofence.hpp"
 #include "domain/schema.hpp"
 
 namespace fieldledger::domain {
@@ -88,6 +89,8 @@ struct customer_state {
   std::string primary_contact;                                 // contact id, "" when none
   std::map<std::string, owned_state, std::less<>> sites, assets, parts;  // by id, removed too
   audit_stamp created, modified;
+  // Geofences (normal form, domain/geo.hpp) by owner: the customer's own id or a site's id.
+  std::map<std::string, value, std::less<>> geofences;
 
   bool exists() const noexcept { return version.get() > 0; }
   const contact_state* find_contact(std::string_view id) const;
@@ -195,7 +198,10 @@ using command = std::variant<register_customer, change_customer, deactivate_cust
                              reactivate_customer, archive_customer, add_contact, change_contact,
                              remove_contact, make_primary_contact, add_site, change_site,
                              remove_site, register_asset, change_asset, move_asset, retire_asset,
-                             add_part, change_part, remove_part, create_product, change_product>;
+                             add_part, change_part, remove_part, create_product, change_product,
+                             // geofences (domain/geofence.hpp)
+                             set_customer_geofence, clear_customer_geofence, set_site_geofence,
+                             clear_site_geofence>;
 
 // Facts beyond one customer that a decision needs; the write model provides them.
 class decide_env {
