@@ -87,6 +87,17 @@ class queries {
   [[nodiscard]] domain::result<page> children_of(const domain::customer_id& id, std::size_t limit,
                                                  const std::string& cursor) const;
 
+  // ---- geofences and the spatial index (projections/geo_queries.cpp) ----
+  // The geofence document of a customer or site ({"kind","id","customer_id","geofence"}),
+  // nullopt when it has none.
+  [[nodiscard]] domain::result<std::optional<std::string>> geofence(std::string_view owner) const;
+  // The geofences that contain the point, as geofence documents ordered by kind and id.
+  [[nodiscard]] domain::result<page> containing(double lat, double lng) const;
+  // Sites within radius_m of the point, nearest first (ties by id), at most limit: site
+  // documents with "distance_m". Reads only the index cells that cover the disc.
+  [[nodiscard]] domain::result<page> nearby(double lat, double lng, double radius_m,
+                                            std::size_t limit) const;
+
  private:
   const view_store& store_;
 };

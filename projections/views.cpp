@@ -245,6 +245,7 @@ class primary_contact_view final : public view {
 }  // namespace
 
 std::vector<std::unique_ptr<view>> make_equipment_views();  // equipment_views.cpp
+std::vector<std::unique_ptr<view>> make_geo_views();        // geo_views.cpp
 
 std::vector<std::unique_ptr<view>> make_views() {
   std::vector<std::unique_ptr<view>> out;
@@ -253,6 +254,8 @@ std::vector<std::unique_ptr<view>> make_views() {
   out.push_back(std::make_unique<primary_contact_view>());
   for (auto& v : make_equipment_views()) out.push_back(std::move(v));
   out.push_back(make_history_view());
+  // geofences and the spatial index (geo_views.cpp): after the sites and customers views
+  for (auto& v : make_geo_views()) out.push_back(std::move(v));
   return out;
 }
 

@@ -2,6 +2,7 @@
 // read-your-writes waits, and a failing view store loses nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 
@@ -88,6 +89,24 @@ class RunnerTest : public ::testing::Test {
     const auto fan = id_of(add_part{asset_id{pump}, object{{"name", "Fan"}}});
     run(change_part{part_id{fan}, object{{"part_number", "F-2"}}, std::nullopt});
     run(retire_asset{asset_id{pump}, std::nullopt});
+    // geofences and the spatial index: sites with lat/lng, moved, geofences set, changed,
+    // cleared, and a located site with a geofence removed (Beta's sites)
+    const auto point = [](double lat, double lng) { return object{{"lat", lat}, {"lng", lng}}; };
+    const auto east =
+        id_of(add_site{beta, object{{"name", "East"}, {"address", point(51.5, -0.1)}}});
+    const auto west =
+        id_of(add_site{beta, object{{"name", "West"}, {"address", point(51.5, -0.2)}}});
+    run(change_site{site_id{east}, object{{"address", point(51.6, -0.1)}}, std::nullopt});
+    const value circle = object{{"center", point(51.5, -0.1)}, {"radius_m", 800}};
+    const value square =
+        object{{"points", array{point(51.0, 0.0), point(51.0, 0.1), point(51.1, 0.1),
+                                point(51.1, 0.0), point(51.0, 0.0)}}};
+    run(set_customer_geofence{acme, circle, std::nullopt});
+    run(set_customer_geofence{acme, square, std::nullopt});
+    run(set_site_geofence{site_id{east}, circle, std::nullopt});
+    run(set_site_geofence{site_id{west}, square, std::nullopt});
+    run(clear_site_geofence{site_id{east}, std::nullopt});
+    run(remove_site{site_id{west}, std::nullopt});
   }
 
   static std::vector<std::pair<std::string, std::string>> dump(const view_store& s) {
@@ -129,6 +148,11 @@ TEST_F(RunnerTest, IncrementalViewsEqualARebuildFromTheLog) {
   ASSERT_TRUE(rebuild.catch_up());
   const auto a = dump(live), b = dump(fresh);
   ASSERT_GT(a.size(), 20u);
+  // geofences and the spatial index are covered: geofence documents, cells, site locations
+  for (std::string_view p : {"geo/f/", "geo/x/", "geo/c/", "geo/s/", "geo/p/"}) {
+    EXPECT_TRUE(std::ranges::any_of(a, [&](const auto& kv) { return kv.first.starts_with(p); }))
+        << p;
+  }
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "first difference at " << i;
 }
