@@ -8,6 +8,7 @@
 #include "api/files.hpp"
 #include "api/problem.hpp"
 #include "api/request_parts.hpp"
+#include "domain/geo.hpp"
 #include "json/parse.hpp"
 #include "projections/system_queries.hpp"
 
@@ -135,6 +136,11 @@ enum class route_id {
   asset_files,
   file,
   file_metadata,
+  // geofences and the spatial index
+  customer_geofence,
+  site_geofence,
+  geo_containing,
+  geo_nearby,
 };
 
 struct route {
@@ -245,6 +251,15 @@ const route k_routes[] = {
     {route_id::asset_files, {"v1", "assets", "*", "files"}, {http::verb::get, http::verb::post}},
     {route_id::file, {"v1", "files", "*"}, {http::verb::get, http::verb::delete_}},
     {route_id::file_metadata, {"v1", "files", "*", "metadata"}, {http::verb::get}},
+    // geofences and the spatial index
+    {route_id::customer_geofence,
+     {"v1", "customers", "*", "geofence"},
+     {http::verb::get, http::verb::put, http::verb::delete_}},
+    {route_id::site_geofence,
+     {"v1", "sites", "*", "geofence"},
+     {http::verb::get, http::verb::put, http::verb::delete_}},
+    {route_id::geo_containing, {"v1", "geo", "containing"}, {http::verb::get}},
+    {route_id::geo_nearby, {"v1", "geo", "nearby"}, {http::verb::get}},
 };
 
 const route* match(const std::vector<std::string>& segments) {
@@ -1462,6 +1477,82 @@ void file_metadata(exchange& x, const std::string& id) {
                [](const projections::queries& q, const file_id& i) { return q.file(i); });
 }
 
+// ---- geofences and the spatial index ---------------------------------------------------------
+
+// GET, PUT (set) and DELETE (clear) of the geofence of a customer or site; If-Match is the
+// version of the customer or site.
+template <typename Id, typename Set, typename Clear>
+void geofence(exchange& x, const std::string& id, std::string what, Set set, Clear clear) {
+  const Id owner{id};
+  if (x.req.method() == http::verb::get) {
+    x.as_of_entity = id;
+    return get_document(
+        x, owner, what + " geofence",
+        [](const projections::queries& q, const Id& i) { return q.geofence(i.get()); });
+  }
+  if (!check(x, check_params(x.t, {}))) return;
+  auto match = if_match(x.req);
+  if (!check(x, match)) return;
+  if (x.req.method() == http::verb::delete_) return x.command(clear(owner, *match));
+  auto body = json_body(x.req);
+  if (!check(x, body)) return;
+  x.command(set(owner, std::move(*body), *match));
+}
+
+// A number query parameter within [min, max]; nullopt after answering when absent or bad.
+std::optional<double> number_param(exchange& x, std::string_view name, double min, double max,
+                                   std::optional<double> fallback = std::nullopt) {
+  const std::string text = param(x, name);
+  const std::string range = "a number from " + to_json(value(min)) + " to " + to_json(value(max));
+  if (text.empty()) {
+    if (fallback) return fallback;
+    x.fail_with(error{errc::invalid,
+                      std::string(name) + " is required",
+                      {{std::string(name), "is required: " + range}},
+                      {}});
+    return std::nullopt;
+  }
+  double v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || p != text.data() + text.size() || !(v >= min && v <= max)) {
+    x.fail_with(error{errc::invalid,
+                      std::string(name) + " is out of range or not a number",
+                      {{std::string(name), "must be " + range}},
+                      {}});
+    return std::nullopt;
+  }
+  return v;
+}
+
+void geo_containing(exchange& x) {
+  if (!check(x, check_params(x.t, {"lat", "lng", "min_position"}))) return;
+  const auto lat = number_param(x, "lat", -90, 90);
+  if (!lat) return;
+  const auto lng = number_param(x, "lng", -180, 180);
+  if (!lng) return;
+  x.query([lat = *lat, lng = *lng](const request& req, const projections::queries& q) {
+    auto p = q.containing(lat, lng);
+    return p ? page_response(req, *p) : problem(req, p.error());
+  });
+}
+
+void geo_nearby(exchange& x) {
+  if (!check(x, check_params(x.t, {"lat", "lng", "radius_m", "limit", "min_position"}))) return;
+  const auto lat = number_param(x, "lat", -90, 90);
+  if (!lat) return;
+  const auto lng = number_param(x, "lng", -180, 180);
+  if (!lng) return;
+  const auto radius = number_param(x, "radius_m", 0, geo::k_max_nearby_radius_m, 10'000.0);
+  if (!radius) return;
+  auto limit = page_limit(x.t);
+  if (!check(x, limit)) return;
+  x.query([lat = *lat, lng = *lng, radius = *radius, n = *limit](const request& req,
+                                                                 const projections::queries& q) {
+    auto p = q.nearby(lat, lng, radius, n);
+    return p ? page_response(req, *p) : problem(req, p.error());
+  });
+}
+
 void batch(exchange& x);
 
 // ---- systems -----------------------------------------------------------------------------------
@@ -1863,6 +1954,29 @@ void dispatch(const services& s_, const handler_options& o_, request req, target
       return file(x, id);
     case route_id::file_metadata:
       return file_metadata(x, id);
+    // geofences and the spatial index
+    case route_id::customer_geofence:
+      return geofence<customer_id>(
+          x, id, "customer",
+          [](const customer_id& c, value body, std::optional<entity_version> m) -> command {
+            return set_customer_geofence{c, std::move(body), m};
+          },
+          [](const customer_id& c, std::optional<entity_version> m) -> command {
+            return clear_customer_geofence{c, m};
+          });
+    case route_id::site_geofence:
+      return geofence<site_id>(
+          x, id, "site",
+          [](const site_id& c, value body, std::optional<entity_version> m) -> command {
+            return set_site_geofence{c, std::move(body), m};
+          },
+          [](const site_id& c, std::optional<entity_version> m) -> command {
+            return clear_site_geofence{c, m};
+          });
+    case route_id::geo_containing:
+      return geo_containing(x);
+    case route_id::geo_nearby:
+      return geo_nearby(x);
   }
 }
 

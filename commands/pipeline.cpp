@@ -117,6 +117,15 @@ result<customer_id> target_customer(const command& cmd, const write_model& model
       return customer_id{c.owner};
     }
     result<customer_id> operator()(const remove_file& c) const { return owner(c.id.get(), "file"); }
+    // geofences
+    result<customer_id> operator()(const set_customer_geofence& c) const { return c.id; }
+    result<customer_id> operator()(const clear_customer_geofence& c) const { return c.id; }
+    result<customer_id> operator()(const set_site_geofence& c) const {
+      return owner(c.id.get(), "site");
+    }
+    result<customer_id> operator()(const clear_site_geofence& c) const {
+      return owner(c.id.get(), "site");
+    }
   };
   return std::visit(visitor{model}, cmd);
 }

@@ -235,6 +235,7 @@ void write_model::rollback_batch() {
     st.created = std::move(saved->created);
     st.modified = std::move(saved->modified);
     entry.last = saved->last;
+    st.geofences = std::move(saved->geofences);  // geofences
   }
   for (auto& [name, saved] : journal_.picklists) {
     if (saved) {
@@ -275,6 +276,7 @@ void write_model::journal_touch(const event& e) {
     first->second = customer_scalars{st.id,      st.version,  st.number,
                                      st.status,  st.fields,   st.primary_contact,
                                      st.created, st.modified, it->second.last};
+    first->second->geofences = st.geofences;  // geofences
   }
   if (!first->second) return;  // new in this batch: a rollback erases it whole
   const char kind = owned_kind(e.type);

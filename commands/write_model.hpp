@@ -94,6 +94,7 @@ class write_model final : public domain::decide_env {
     std::string primary_contact;
     domain::audit_stamp created, modified;
     std::optional<domain::log_position> last;
+    std::map<std::string, domain::value, std::less<>> geofences;  // the customer's and its sites'
   };
   // One contact, site, asset or part as it was at its first touch in a batch.
   struct entry_undo {

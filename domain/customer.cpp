@@ -298,6 +298,19 @@ struct decider {
   result<std::vector<event>> operator()(const remove_file& c) const {
     return detail::decide_file(state, c);
   }
+  // geofences
+  result<std::vector<event>> operator()(const set_customer_geofence& c) const {
+    return detail::decide_geofence(state, c);
+  }
+  result<std::vector<event>> operator()(const clear_customer_geofence& c) const {
+    return detail::decide_geofence(state, c);
+  }
+  result<std::vector<event>> operator()(const set_site_geofence& c) const {
+    return detail::decide_geofence(state, c);
+  }
+  result<std::vector<event>> operator()(const clear_site_geofence& c) const {
+    return detail::decide_geofence(state, c);
+  }
   template <typename equipment_command>
   result<std::vector<event>> operator()(const equipment_command& c) const {
     return detail::decide_equipment(state, c, env);
@@ -435,11 +448,11 @@ result<std::vector<event>> decide(const customer_state& state, const command& cm
 }
 
 void evolve(customer_state& state, const event& e) {
+  // Geofence events ("site.geofence-set", …) before the equipment's "site.*".
   if (!evolve_customer(state, e) && !detail::evolve_contact(state, e) &&
-      !detail::evolve_equipment(state, e)) {
-    if (!detail::evolve_service(state, e) && !detail::evolve_system(state, e)) {
-      detail::evolve_file(state, e);  // files
-    }
+      !detail::evolve_geofence(state, e) && !detail::evolve_equipment(state, e) &&
+      !detail::evolve_service(state, e) && !detail::evolve_system(state, e)) {
+    detail::evolve_file(state, e);  // files
   }
 }
 

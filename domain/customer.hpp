@@ -46,6 +46,7 @@
 
 #include "domain/error.hpp"
 #include "domain/event.hpp"
+#include "domain/geofence.hpp"
 #include "domain/schema.hpp"
 #include "domain/system.hpp"
 
@@ -127,6 +128,8 @@ struct customer_state {
   audit_stamp created, modified;
   // systems (domain/system.cpp): fields {"type_id", "site_id"?, "values"}, removed ones too
   std::map<std::string, owned_state, std::less<>> systems;
+  // Geofences (normal form, domain/geo.hpp) by owner: the customer's own id or a site's id.
+  std::map<std::string, value, std::less<>> geofences;
 
   bool exists() const noexcept { return version.get() > 0; }
   const contact_state* find_contact(std::string_view id) const;
@@ -282,20 +285,22 @@ struct remove_file {
   std::optional<entity_version> if_match;
 };
 
-using command = std::variant<register_customer, change_customer, deactivate_customer,
-                             reactivate_customer, archive_customer, add_contact, change_contact,
-                             remove_contact, make_primary_contact, add_site, change_site,
-                             remove_site, register_asset, change_asset, move_asset, retire_asset,
-                             add_part, change_part, remove_part, create_product, change_product,
-                             // notes and work orders
-                             add_note, change_note, remove_note, create_work_order, move_work_order,
-                             // picklists
-                             change_picklist,
-                             // systems (domain/system.hpp)
-                             create_system_type, change_system_type, assign_system, change_system,
-                             remove_system, reveal_system_secrets,
-                             // files
-                             attach_file, remove_file>;
+using command = std::variant<
+    register_customer, change_customer, deactivate_customer, reactivate_customer, archive_customer,
+    add_contact, change_contact, remove_contact, make_primary_contact, add_site, change_site,
+    remove_site, register_asset, change_asset, move_asset, retire_asset, add_part, change_part,
+    remove_part, create_product, change_product,
+    // notes and work orders
+    add_note, change_note, remove_note, create_work_order, move_work_order,
+    // picklists
+    change_picklist,
+    // systems (domain/system.hpp)
+    create_system_type, change_system_type, assign_system, change_system, remove_system,
+    reveal_system_secrets,
+    // files
+    attach_file, remove_file,
+    // geofences (domain/geofence.hpp)
+    set_customer_geofence, clear_customer_geofence, set_site_geofence, clear_site_geofence>;
 
 // Facts beyond one customer that a decision needs; the write model provides them.
 class decide_env {

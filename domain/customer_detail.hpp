@@ -108,5 +108,18 @@ result<std::vector<event>> decide_file(const customer_state& state, const attach
 result<std::vector<event>> decide_file(const customer_state& state, const remove_file& cmd);
 // Applies a file.* event; returns false for other events.
 bool evolve_file(customer_state& state, const event& e);
+// ---- geofences (domain/geofence.cpp) ----
+result<std::vector<event>> decide_geofence(const customer_state& state,
+                                           const set_customer_geofence& cmd);
+result<std::vector<event>> decide_geofence(const customer_state& state,
+                                           const clear_customer_geofence& cmd);
+result<std::vector<event>> decide_geofence(const customer_state& state,
+                                           const set_site_geofence& cmd);
+result<std::vector<event>> decide_geofence(const customer_state& state,
+                                           const clear_site_geofence& cmd);
+// Applies a *.geofence-* event to state.geofences. Returns true when the event is fully
+// applied (a customer's: its version too); false for other events and for a site's, whose
+// version evolve_equipment() then bumps like that of any site.* event.
+bool evolve_geofence(customer_state& state, const event& e);
 
 }  // namespace fieldledger::domain::detail

@@ -134,6 +134,16 @@ class queries {
   // an asset, newest first. not_found when the owner does not exist.
   [[nodiscard]] domain::result<page> files_of(domain::file_owner kind, const std::string& owner,
                                               std::size_t limit, const std::string& cursor) const;
+  // ---- geofences and the spatial index (projections/geo_queries.cpp) ----
+  // The geofence document of a customer or site ({"kind","id","customer_id","geofence"}),
+  // nullopt when it has none.
+  [[nodiscard]] domain::result<std::optional<std::string>> geofence(std::string_view owner) const;
+  // The geofences that contain the point, as geofence documents ordered by kind and id.
+  [[nodiscard]] domain::result<page> containing(double lat, double lng) const;
+  // Sites within radius_m of the point, nearest first (ties by id), at most limit: site
+  // documents with "distance_m". Reads only the index cells that cover the disc.
+  [[nodiscard]] domain::result<page> nearby(double lat, double lng, double radius_m,
+                                            std::size_t limit) const;
 
  private:
   const view_store& store_;

@@ -248,6 +248,7 @@ class primary_contact_view final : public view {
 std::vector<std::unique_ptr<view>> make_equipment_views();  // equipment_views.cpp
 std::vector<std::unique_ptr<view>> make_service_views();    // service_views.cpp
 std::unique_ptr<view> make_files_view();                    // file_views.cpp
+std::vector<std::unique_ptr<view>> make_geo_views();        // geo_views.cpp
 
 std::vector<std::unique_ptr<view>> make_views() {
   std::vector<std::unique_ptr<view>> out;
@@ -259,6 +260,8 @@ std::vector<std::unique_ptr<view>> make_views() {
   for (auto& v : make_system_views()) out.push_back(std::move(v));  // systems
   out.push_back(make_history_view());
   out.push_back(make_files_view());  // files
+  // geofences and the spatial index (geo_views.cpp): after the sites and customers views
+  for (auto& v : make_geo_views()) out.push_back(std::move(v));
   return out;
 }
 

@@ -132,6 +132,24 @@ class RunnerTest : public ::testing::Test {
     id_of(attach_file{file_owner::site, north, file_fields("plan.pdf", 'b')});
     id_of(attach_file{file_owner::asset, hvac, file_fields("manual.pdf", 'c')});
     run(remove_file{file_id{contract}, std::nullopt});
+    // geofences and the spatial index: sites with lat/lng, moved, geofences set, changed,
+    // cleared, and a located site with a geofence removed (Beta's sites)
+    const auto point = [](double lat, double lng) { return object{{"lat", lat}, {"lng", lng}}; };
+    const auto east =
+        id_of(add_site{beta, object{{"name", "East"}, {"address", point(51.5, -0.1)}}});
+    const auto west =
+        id_of(add_site{beta, object{{"name", "West"}, {"address", point(51.5, -0.2)}}});
+    run(change_site{site_id{east}, object{{"address", point(51.6, -0.1)}}, std::nullopt});
+    const value circle = object{{"center", point(51.5, -0.1)}, {"radius_m", 800}};
+    const value square =
+        object{{"points", array{point(51.0, 0.0), point(51.0, 0.1), point(51.1, 0.1),
+                                point(51.1, 0.0), point(51.0, 0.0)}}};
+    run(set_customer_geofence{acme, circle, std::nullopt});
+    run(set_customer_geofence{acme, square, std::nullopt});
+    run(set_site_geofence{site_id{east}, circle, std::nullopt});
+    run(set_site_geofence{site_id{west}, square, std::nullopt});
+    run(clear_site_geofence{site_id{east}, std::nullopt});
+    run(remove_site{site_id{west}, std::nullopt});
   }
   static std::vector<std::pair<std::string, std::string>> dump(const view_store& s) {
     std::vector<std::pair<std::string, std::string>> out;
@@ -182,6 +200,11 @@ TEST_F(RunnerTest, IncrementalViewsEqualARebuildFromTheLog) {
   // files: the two files not removed, and their list entries, are in both
   EXPECT_EQ(std::ranges::count_if(a, [](const auto& kv) { return kv.first.starts_with("fd/"); }),
             2);
+  // geofences and the spatial index are covered: geofence documents, cells, site locations
+  for (std::string_view p : {"geo/f/", "geo/x/", "geo/c/", "geo/s/", "geo/p/"}) {
+    EXPECT_TRUE(std::ranges::any_of(a, [&](const auto& kv) { return kv.first.starts_with(p); }))
+        << p;
+  }
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "first difference at " << i;
 }
