@@ -6,6 +6,7 @@
 
 #include "domain/customer.hpp"
 #include "domain/customer_detail.hpp"
+#include "domain/geo.hpp"
 
 namespace fieldledger::domain {
 
@@ -62,7 +63,27 @@ result<std::vector<event>> decide_picklist(const change_picklist& cmd, decide_en
                                      "\"; the picklists are customer_type, industry, category, "
                                      "service_zone and product_class");
   }
-  auto body = validate_fields(k_value_fields, cmd.body);
+  // A service zone may carry its area (a geofence shape): a site without a zone of its own
+  // then gets the zone its coordinates fall in (projections/queries.cpp, site()).
+  value plain = cmd.body;
+  std::optional<value> area;
+  if (plain.is_object()) {
+    if (auto it = plain.as_object().find("geofence"); it != plain.as_object().end()) {
+      if (cmd.name != "service_zone" || cmd.step != picklist_step::add) {
+        return fail(errc::malformed, "only a service zone being added has an area",
+                    {{"geofence", "unknown field here"}});
+      }
+      auto normal = geo::validate_geofence(it->second);
+      if (!normal) {
+        error e = normal.error();
+        for (auto& f : e.fields) f.field = "geofence." + f.field;
+        return std::unexpected(std::move(e));
+      }
+      area = std::move(*normal);
+      plain.as_object().erase(it);
+    }
+  }
+  auto body = validate_fields(k_value_fields, plain);
   if (!body) return std::unexpected(std::move(body.error()));
   const picklist_state* list = env.picklist(cmd.name);
   const entity_version version = list != nullptr ? list->version : entity_version{0};
@@ -73,7 +94,7 @@ result<std::vector<event>> decide_picklist(const change_picklist& cmd, decide_en
   const bool known = list != nullptr && list->values.contains(v);
   const bool retired = known && list->values.find(v)->second;
   if (cmd.step == picklist_step::add) {
-    if (known && !retired) return std::vector<event>{};
+    if (known && !retired && !area) return std::vector<event>{};
   } else {
     if (!known) {
       return fail(errc::invalid, "the value is not in the picklist",
@@ -82,11 +103,11 @@ result<std::vector<event>> decide_picklist(const change_picklist& cmd, decide_en
     if (retired) return std::vector<event>{};
   }
   const customer_id lists{std::string(k_picklists)};
-  return std::vector{make_event(cmd.step == picklist_step::add
-                                    ? event_types::picklist_value_added
-                                    : event_types::picklist_value_retired,
-                                lists, cmd.name, "picklists/" + cmd.name,
-                                entity_version{version.get() + 1}, object{{"value", v}})};
+  return std::vector{make_event(
+      cmd.step == picklist_step::add ? event_types::picklist_value_added
+                                     : event_types::picklist_value_retired,
+      lists, cmd.name, "picklists/" + cmd.name, entity_version{version.get() + 1},
+      area ? object{{"value", v}, {"geofence", std::move(*area)}} : object{{"value", v}})};
 }
 
 }  // namespace detail

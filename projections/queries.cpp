@@ -5,6 +5,7 @@
 #include <span>
 
 #include "domain/customer.hpp"
+#include "domain/geo.hpp"
 #include "json/parse.hpp"
 #include "projections/keys.hpp"
 #include "projections/text.hpp"
@@ -320,6 +321,34 @@ const auto k_any = [](std::string_view text) -> maybe_doc {
 
 }  // namespace
 
+// The live service zone (picklist value with an area) holding the site's address lat/lng, or
+// "" (no coordinates, no zone there). The zones are few: each one's area is tested.
+result<std::string> queries::zone_at(const value& site) const {
+  const value* address = site.find("address");
+  const value* lat = address != nullptr ? address->find("lat") : nullptr;
+  const value* lng = address != nullptr ? address->find("lng") : nullptr;
+  if (lat == nullptr || lng == nullptr || !lat->is_number() || !lng->is_number()) {
+    return std::string{};
+  }
+  auto zones = store_.get(keys::key("pl/", "service_zone"));
+  if (!zones) return std::unexpected(zones.error());
+  if (!*zones) return std::string{};
+  auto list = parse_doc(**zones);
+  if (!list) return std::unexpected(list.error());
+  const geo::point p{lat->as_number(), lng->as_number()};
+  for (const auto& entry : list->find("values")->as_array()) {
+    const value* retired = entry.find("retired");
+    const value* area = entry.find("geofence");
+    if (area == nullptr || (retired != nullptr && retired->is_bool() && retired->as_bool())) {
+      continue;
+    }
+    if (auto shape = geo::shape_of(*area); shape && geo::contains(*shape, p)) {
+      return std::string(entry.string_at("value"));
+    }
+  }
+  return std::string{};
+}
+
 result<std::optional<std::string>> queries::site(const site_id& id) const {
   auto text = store_.get(keys::key(keys::site_prefix, id.get()));
   if (!text || !*text) return text;
@@ -328,6 +357,15 @@ result<std::optional<std::string>> queries::site(const site_id& id) const {
   // The contacts linked to the site, from the customer's contacts.
   std::string out = **text;
   out.pop_back();  // the closing brace of the document
+  // A site without a service zone of its own is in the zone whose area holds its coordinates.
+  if (doc->string_at("service_zone").empty()) {
+    auto zone = zone_at(*doc);
+    if (!zone) return std::unexpected(zone.error());
+    if (!zone->empty()) {
+      out += ",\"derived_service_zone\":";
+      write_json_string(*zone, out);
+    }
+  }
   out += ",\"contacts\":[";
   bool first = true;
   const auto prefix = keys::customer_contacts(doc->string_at("customer_id"));

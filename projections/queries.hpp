@@ -146,6 +146,7 @@ class queries {
                                             std::size_t limit) const;
 
  private:
+  [[nodiscard]] domain::result<std::string> zone_at(const domain::value& site) const;
   const view_store& store_;
 };
 

@@ -248,6 +248,7 @@ class picklists_view final : public view {
                    {"retired", false},
                    {"added_at", e.time},
                    {"added_by", e.actor}};
+      if (const value* area = e.data.find("geofence")) entry["geofence"] = *area;
       if (it == values.end()) {
         values.emplace_back(std::move(entry));
       } else {

@@ -334,6 +334,42 @@ TEST_P(ServiceApi, PicklistsGovernTheirFieldsAndKeepRetiredValuesReadable) {
             "value");
 }
 
+TEST_P(ServiceApi, ASiteWithoutAZoneGetsTheZoneItsCoordinatesFallIn) {
+  const std::string square =
+      R"({"points":[{"lat":51.0,"lng":-1.0},{"lat":51.0,"lng":1.0},{"lat":52.0,"lng":1.0},)"
+      R"({"lat":52.0,"lng":-1.0},{"lat":51.0,"lng":-1.0}]})";
+  auto r = command("POST", "/v1/picklists/service_zone",
+                   R"({"value":"London","geofence":)" + square + "}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(command("POST", "/v1/picklists/service_zone", R"({"value":"Remote"})").status, 200);
+  const auto site = [&](const std::string& extra) {
+    return create("/v1/customers/" + acme_ + "/sites",
+                  R"({"name":"S","address":{"country":"GB",)" + extra + "}}");
+  };
+  const auto inside = site(R"("lat":51.5,"lng":-0.1)");
+  const auto outside = site(R"("lat":48.8,"lng":2.3)");
+  const auto own = create("/v1/customers/" + acme_ + "/sites",
+                          R"({"name":"S","service_zone":"Remote","address":{"lat":51.5,"lng":0}})");
+  EXPECT_EQ(json_of(get("/v1/sites/" + inside)).string_at("derived_service_zone"), "London");
+  EXPECT_EQ(json_of(get("/v1/sites/" + outside)).find("derived_service_zone"), nullptr);
+  EXPECT_EQ(json_of(get("/v1/sites/" + own)).find("derived_service_zone"), nullptr);
+  EXPECT_EQ(json_of(get("/v1/sites/" + north_)).find("derived_service_zone"), nullptr);
+
+  // A retired zone no longer claims sites; areas are validated like geofences.
+  ASSERT_EQ(command("POST", "/v1/picklists/service_zone/retire", R"({"value":"London"})").status,
+            200);
+  EXPECT_EQ(json_of(get("/v1/sites/" + inside)).find("derived_service_zone"), nullptr);
+  EXPECT_EQ(first_field(problem_of(send("POST", "/v1/picklists/service_zone",
+                                        R"({"value":"Bad","geofence":{"points":[{"lat":1,"lng":1},)"
+                                        R"({"lat":2,"lng":2},{"lat":1,"lng":2}]}})"),
+                                   422)),
+            "geofence.points");
+  EXPECT_EQ(first_field(problem_of(send("POST", "/v1/picklists/industry",
+                                        R"({"value":"X","geofence":)" + square + "}"),
+                                   400)),
+            "geofence");
+}
+
 INSTANTIATE_TEST_SUITE_P(Logs, ServiceApi, ::testing::Values("memory", "kafka"), log_name);
 
 }  // namespace
