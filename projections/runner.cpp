@@ -176,6 +176,14 @@ void runner::stop() {
   impl_->threads.clear();
 }
 
+result<void> runner::stop_drained() {
+  stop();
+  impl_->stopping = false;
+  auto drained = catch_up();
+  impl_->stopping = true;
+  return drained;
+}
+
 result<void> runner::while_paused(const std::function<result<void>()>& fn) {
   const bool was_following = impl_->following;
   impl_->pausing = true;

@@ -28,6 +28,9 @@ class runner {
   // Starts / stops the background thread that follows the log's tail.
   void start();
   void stop();
+  // A clean stop: stops following, then applies what the log holds by now, so that the views
+  // equal the log (call after the writers have stopped).
+  [[nodiscard]] domain::result<void> stop_drained();
 
   // Stops the background threads without failing anyone who waits for a position, runs fn
   // (which may swap the store's contents for a rebuilt generation), reloads the checkpoints
