@@ -347,6 +347,15 @@ bool evolve_customer(customer_state& state, const event& e) {
 
 namespace detail {
 
+std::unexpected<error> not_found(std::string_view what, std::string_view id) {
+  return fail(errc::not_found, "no " + std::string(what) + " with id \"" + std::string(id) + "\"");
+}
+
+result<void> check_owner(const customer_state& state, const customer_id& id) {
+  if (!state.exists() || state.id != id) return not_found("customer", id.get());
+  return check_not_archived(state);
+}
+
 event make_event(std::string_view type, const customer_id& customer, std::string entity_id,
                  std::string subject, entity_version version, value data) {
   event e;

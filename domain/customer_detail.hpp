@@ -31,6 +31,11 @@ void apply_changes(value& fields, const value& data);
 // conflict: an archived customer accepts no change until it is reactivated.
 [[nodiscard]] result<void> check_not_archived(const customer_state& state);
 
+// not_found: "no <what> with id "<id>"".
+std::unexpected<error> not_found(std::string_view what, std::string_view id);
+// The customer a new entity is added to: it exists (not_found) and is not archived (conflict).
+[[nodiscard]] result<void> check_owner(const customer_state& state, const customer_id& id);
+
 result<std::vector<event>> decide_contact(const customer_state& state, const add_contact& cmd,
                                           decide_env& env);
 result<std::vector<event>> decide_contact(const customer_state& state, const change_contact& cmd);
@@ -49,8 +54,8 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const c
                                             decide_env& env);
 result<std::vector<event>> decide_equipment(const customer_state& state, const remove_site& cmd,
                                             decide_env& env);
-result<std::vector<event>> decide_equipment(const customer_state& state,
-                                            const register_asset& cmd, decide_env& env);
+result<std::vector<event>> decide_equipment(const customer_state& state, const register_asset& cmd,
+                                            decide_env& env);
 result<std::vector<event>> decide_equipment(const customer_state& state, const change_asset& cmd,
                                             decide_env& env);
 result<std::vector<event>> decide_equipment(const customer_state& state, const move_asset& cmd,
@@ -77,8 +82,8 @@ result<std::vector<event>> decide_service(const customer_state& state, const cha
                                           decide_env& env);
 result<std::vector<event>> decide_service(const customer_state& state, const remove_note& cmd,
                                           decide_env& env);
-result<std::vector<event>> decide_service(const customer_state& state,
-                                          const create_work_order& cmd, decide_env& env);
+result<std::vector<event>> decide_service(const customer_state& state, const create_work_order& cmd,
+                                          decide_env& env);
 result<std::vector<event>> decide_service(const customer_state& state, const move_work_order& cmd,
                                           decide_env& env);
 result<std::vector<event>> decide_picklist(const change_picklist& cmd, decide_env& env);

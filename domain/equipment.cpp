@@ -13,18 +13,6 @@ namespace {
 
 using owned_map = std::map<std::string, owned_state, std::less<>>;
 
-std::unexpected<error> not_found(std::string_view what, std::string_view id) {
-  return fail(errc::not_found, "no " + std::string(what) + " with id \"" + std::string(id) + "\"");
-}
-
-// The customer a new entity is added to: it exists and is not archived.
-result<void> check_owner(const customer_state& state, const customer_id& id) {
-  if (!state.exists() || state.id != id) {
-    return fail(errc::not_found, "no customer with id \"" + id.get() + "\"");
-  }
-  return check_not_archived(state);
-}
-
 // The addressed live entity of kind `what` in m, at the expected version.
 result<const owned_state*> addressed(const customer_state& state, const owned_map& m,
                                      std::string_view what, std::string_view id,

@@ -28,10 +28,6 @@ constexpr std::array k_file_fields = {
     field_spec{.name = "sha256", .kind = field_kind::string, .required = true, .max_length = 64},
 };
 
-std::unexpected<error> not_found(std::string_view what, std::string_view id) {
-  return fail(errc::not_found, "no " + std::string(what) + " with id \"" + std::string(id) + "\"");
-}
-
 // type/subtype, each a token (RFC 9110), parameters allowed after ';'.
 bool is_media_type(std::string_view s) {
   const auto token_char = [](char c) {

@@ -247,9 +247,8 @@ struct checker {
         return shaped(v, path, spec.max_length, is_valid_date,
                       "must be a calendar date like 2024-05-01");
       case field_kind::choice:
-        if (v.is_string() &&
-            std::find(spec.choices.begin(), spec.choices.end(), v.as_string()) !=
-                spec.choices.end()) {
+        if (v.is_string() && std::find(spec.choices.begin(), spec.choices.end(), v.as_string()) !=
+                                 spec.choices.end()) {
           return v;
         }
         bad(path, "must be one of " + join_names(spec.choices));

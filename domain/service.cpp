@@ -58,17 +58,6 @@ namespace detail {
 
 namespace {
 
-std::unexpected<error> not_found(std::string_view what, std::string_view id) {
-  return fail(errc::not_found, "no " + std::string(what) + " with id \"" + std::string(id) + "\"");
-}
-
-result<void> check_owner(const customer_state& state, const customer_id& id) {
-  if (!state.exists() || state.id != id) {
-    return fail(errc::not_found, "no customer with id \"" + id.get() + "\"");
-  }
-  return check_not_archived(state);
-}
-
 event entity_event(const customer_state& state, std::string_view kind, const std::string& id,
                    entity_version version, std::string_view type, value data) {
   return make_event(type, state.id, id, owned_subject(state.id, kind, id), version,

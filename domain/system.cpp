@@ -163,10 +163,6 @@ void check_value(const value& def, const value& v, const std::string& path,
   }
 }
 
-std::unexpected<error> not_found(std::string_view what, std::string_view id) {
-  return fail(errc::not_found, "no " + std::string(what) + " with id \"" + std::string(id) + "\"");
-}
-
 const owned_state* find_type(const decide_env& env, std::string_view id) {
   return is_id(id) ? env.system_type(id) : nullptr;
 }
@@ -185,7 +181,7 @@ event system_event(const customer_state& state, const owned_state& s, std::strin
 result<const owned_state*> addressed(const customer_state& state, const system_id& id,
                                      const std::optional<entity_version>& if_match) {
   const owned_state* s = state.exists() ? live_system(state, id.get()) : nullptr;
-  if (s == nullptr) return not_found("system", id.get());
+  if (s == nullptr) return detail::not_found("system", id.get());
   if (auto ok = detail::check_if_match(if_match, s->version, "system"); !ok) {
     return std::unexpected(ok.error());
   }

@@ -14,19 +14,10 @@ using namespace fieldledger::domain;
 namespace et = domain::event_types;
 using support::apply_changed;
 using support::load;
+using support::new_doc;
 using support::stamp;
 
 namespace {
-
-// A new owned-entity document from an added/registered event.
-object new_doc(const event& e) {
-  object d;
-  if (const value* f = e.data.find("fields"); f != nullptr && f->is_object()) d = f->as_object();
-  d["id"] = e.entity_id;
-  d["customer_id"] = e.customer.get();
-  stamp(d, e, true);
-  return d;
-}
 
 class sites_view final : public view {
  public:

@@ -3,6 +3,7 @@
 
 #include "projections/keys.hpp"
 #include "projections/queries.hpp"
+#include "projections/query_support.hpp"
 #include "projections/text.hpp"
 
 namespace fieldledger::projections {
@@ -21,48 +22,17 @@ result<page> queries::files_of(file_owner kind, const std::string& owner, std::s
   const std::string owner_key = kind == file_owner::customer ? keys::customer(owner)
                                 : kind == file_owner::site   ? keys::key(keys::site_prefix, owner)
                                                              : keys::key(keys::asset_prefix, owner);
-  auto exists = store_.get(owner_key);
-  if (!exists) return std::unexpected(exists.error());
-  if (!*exists)
-    return fail(errc::not_found, std::string("no ") + what + " with id \"" + owner + "\"");
-
+  if (auto ok = support::must_exist(store_, owner_key, what, owner); !ok) {
+    return std::unexpected(ok.error());
+  }
   const std::string prefix = keys::key(kind == file_owner::customer ? "fc/"
                                        : kind == file_owner::site   ? "fs/"
                                                                     : "fa/",
                                        owner, "");
-  std::string after;
-  if (!cursor.empty()) {
-    auto key = decode_cursor(cursor);
-    if (!key || !key->starts_with(prefix)) {
-      return fail(errc::invalid, "the cursor does not belong to this query",
-                  {{"cursor", "pass the next_cursor of the previous page of the same query"}});
-    }
-    after = std::move(*key);
-  }
-  const std::size_t n = std::clamp<std::size_t>(limit == 0 ? k_default_page : limit, 1, k_max_page);
-  page out;
-  std::string last_key;
-  bool more = false;
-  std::optional<error> failure;
-  auto scanned = store_.scan(prefix, after, [&](std::string_view k, std::string_view id) {
-    auto doc = store_.get(keys::key("fd/", id));
-    if (!doc) {
-      failure = doc.error();
-      return false;
-    }
-    if (!*doc) return true;
-    if (out.items.size() == n) {
-      more = true;
-      return false;
-    }
-    out.items.push_back(std::move(**doc));
-    last_key = k;
-    return true;
-  });
-  if (!scanned) return std::unexpected(scanned.error());
-  if (failure) return std::unexpected(*failure);
-  if (more) out.next_cursor = encode_cursor(last_key);
-  return out;
+  return support::collect(store_, prefix, cursor, limit,
+                          [&](std::string_view, std::string_view id) -> support::maybe_doc {
+                            return store_.get(keys::key("fd/", id));
+                          });
 }
 
 }  // namespace fieldledger::projections

@@ -8,19 +8,15 @@
 #include "domain/geo.hpp"
 #include "json/parse.hpp"
 #include "projections/keys.hpp"
+#include "projections/query_support.hpp"
 #include "projections/text.hpp"
 
 namespace fieldledger::projections {
 
 using namespace fieldledger::domain;
+using namespace fieldledger::projections::support;
 
 namespace {
-
-result<value> parse_doc(std::string_view text) {
-  auto v = json::parse(text, {.max_depth = 64, .max_string_bytes = 1 << 20});
-  if (!v) return fail(errc::internal, "a view document is corrupt");
-  return v;
-}
 
 bool equals_ci(std::string_view a, std::string_view b) { return lower(a) == lower(b); }
 
@@ -46,54 +42,6 @@ std::vector<std::string> doc_words(const value& doc, std::span<const std::string
   return out;
 }
 
-std::size_t page_size(std::size_t limit) {
-  return std::clamp<std::size_t>(limit == 0 ? k_default_page : limit, 1, k_max_page);
-}
-
-// Decodes the cursor and checks that it belongs to the scan of prefix.
-result<std::string> cursor_key(const std::string& cursor, std::string_view prefix) {
-  if (cursor.empty()) return std::string{};
-  auto key = decode_cursor(cursor);
-  if (!key || !key->starts_with(prefix)) {
-    return fail(errc::invalid, "the cursor does not belong to this query",
-                {{"cursor", "pass the next_cursor of the previous page of the same query"}});
-  }
-  return *key;
-}
-
-// Collects one page: scans prefix after the cursor; accept(key, value) returns the document to
-// include, or nullopt to skip the key. Reads one more than the page to know whether more follow.
-template <typename Accept>
-result<page> collect(const view_store& store, std::string_view prefix, const std::string& cursor,
-                     std::size_t limit, Accept accept) {
-  auto after = cursor_key(cursor, prefix);
-  if (!after) return std::unexpected(after.error());
-  const auto n = page_size(limit);
-  page out;
-  std::string last_key;
-  bool more = false;
-  std::optional<error> failure;
-  auto scanned = store.scan(prefix, *after, [&](std::string_view k, std::string_view v) {
-    auto doc = accept(k, v);
-    if (!doc) {
-      failure = doc.error();
-      return false;
-    }
-    if (!*doc) return true;
-    if (out.items.size() == n) {
-      more = true;
-      return false;
-    }
-    out.items.push_back(std::move(**doc));
-    last_key = k;
-    return true;
-  });
-  if (!scanned) return std::unexpected(scanned.error());
-  if (failure) return std::unexpected(*failure);
-  if (more) out.next_cursor = encode_cursor(last_key);
-  return out;
-}
-
 // The id after the word index key's '\0'.
 std::string_view id_of_word_key(std::string_view key) {
   const auto z = key.find('\0');
@@ -115,8 +63,6 @@ bool first_matching_word(const std::vector<std::string>& words, std::string_view
   }
   return false;
 }
-
-using maybe_doc = result<std::optional<std::string>>;
 
 }  // namespace
 
@@ -285,17 +231,6 @@ result<page> indexed(const view_store& store, const std::string& index_prefix,
                    if (!text || !*text) return text;
                    return accept(**text);
                  });
-}
-
-result<void> must_exist(const view_store& store, const std::string& key, std::string_view what,
-                        std::string_view id) {
-  auto doc = store.get(key);
-  if (!doc) return std::unexpected(doc.error());
-  if (!*doc) {
-    return fail(errc::not_found,
-                "no " + std::string(what) + " with id \"" + std::string(id) + "\"");
-  }
-  return {};
 }
 
 auto asset_accept(const asset_filter& f) {

@@ -23,6 +23,7 @@ namespace fieldledger::projections {
 using namespace fieldledger::domain;
 namespace et = domain::event_types;
 using support::load;
+using support::new_doc;
 using support::stamp;
 
 namespace {
@@ -38,15 +39,6 @@ std::string inverted_id(std::string_view id) {
     }
   }
   return out;
-}
-
-object new_doc(const event& e) {
-  object d;
-  if (const value* f = e.data.find("fields"); f != nullptr && f->is_object()) d = f->as_object();
-  d["id"] = e.entity_id;
-  d["customer_id"] = e.customer.get();
-  stamp(d, e, true);
-  return d;
 }
 
 // The index keys a note document is listed under.

@@ -13,6 +13,9 @@ domain::result<domain::value> load(batch& b, std::string_view key);
 void stamp(domain::object& doc, const domain::event& e, bool created);
 // Applies the "changed" member of a change event (null removes the member).
 void apply_changed(domain::object& doc, const domain::value& data);
+// A new owned-entity document from an added/registered event: its "fields", "id",
+// "customer_id" and the stamps of creation.
+domain::object new_doc(const domain::event& e);
 // Adds delta to the integer member counts.<name> of doc.
 void bump_count(domain::object& doc, std::string_view name, std::int64_t delta);
 

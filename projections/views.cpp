@@ -55,6 +55,15 @@ void apply_changed(object& doc, const value& data) {
   }
 }
 
+object new_doc(const event& e) {
+  object d;
+  if (const value* f = e.data.find("fields"); f != nullptr && f->is_object()) d = f->as_object();
+  d["id"] = e.entity_id;
+  d["customer_id"] = e.customer.get();
+  stamp(d, e, true);
+  return d;
+}
+
 void bump_count(object& doc, std::string_view name, std::int64_t delta) {
   auto& counts = doc["counts"];
   if (!counts.is_object()) counts = object{};

@@ -48,8 +48,8 @@ class ContactDecide : public ::testing::Test {
 // ---- add ----------------------------------------------------------------------------------
 
 TEST_F(ContactDecide, RejectsASiteThatIsNotTheCustomers) {
-  auto events = decide(customer, add_contact{customer.id, object{{"name", "D"}, {"site_id", new_id()}}},
-                       env);
+  auto events =
+      decide(customer, add_contact{customer.id, object{{"name", "D"}, {"site_id", new_id()}}}, env);
   ASSERT_FALSE(events);
   EXPECT_EQ(events.error().code, errc::invalid);
   ASSERT_EQ(events.error().fields.size(), 1u);

@@ -44,8 +44,8 @@ class EquipmentDecide : public ::testing::Test {
 };
 
 TEST_F(EquipmentDecide, AddsASiteWithItsFields) {
-  auto events = decide(customer,
-                       add_site{customer.id, object{{"name", "North Campus"}, {"code", "NC-1"}}}, env);
+  auto events = decide(
+      customer, add_site{customer.id, object{{"name", "North Campus"}, {"code", "NC-1"}}}, env);
   ASSERT_TRUE(events) << events.error().detail;
   ASSERT_EQ(events->size(), 1u);
   const event& e = events->front();
@@ -56,7 +56,8 @@ TEST_F(EquipmentDecide, AddsASiteWithItsFields) {
 }
 
 TEST_F(EquipmentDecide, RejectsASiteContactOfAnotherCustomer) {
-  const auto e = failure(add_site{customer.id, object{{"name", "N"}, {"site_contact_id", new_id()}}});
+  const auto e =
+      failure(add_site{customer.id, object{{"name", "N"}, {"site_contact_id", new_id()}}});
   EXPECT_EQ(e.code, errc::invalid);
   ASSERT_EQ(e.fields.size(), 1u);
   EXPECT_EQ(e.fields[0].field, "site_contact_id");
@@ -64,7 +65,8 @@ TEST_F(EquipmentDecide, RejectsASiteContactOfAnotherCustomer) {
 
 TEST_F(EquipmentDecide, AcceptsTheCustomersOwnContactAsSiteContact) {
   const auto contact = run(add_contact{customer.id, object{{"name", "David"}}});
-  EXPECT_FALSE(run(add_site{customer.id, object{{"name", "N"}, {"site_contact_id", contact}}}).empty());
+  EXPECT_FALSE(
+      run(add_site{customer.id, object{{"name", "N"}, {"site_contact_id", contact}}}).empty());
 }
 
 TEST_F(EquipmentDecide, RefusesToRemoveASiteThatStillHasAssets) {
@@ -96,7 +98,8 @@ TEST_F(EquipmentDecide, RejectsAnAssetAtASiteOfAnotherCustomer) {
 TEST_F(EquipmentDecide, RejectsASerialNumberHeldByAnyAsset) {
   const auto s = site();
   env.serials["SN-778812"] = "held-by-other-asset";
-  const auto e = failure(register_asset{customer.id, object{{"site_id", s}, {"serial_no", "SN-778812"}}});
+  const auto e =
+      failure(register_asset{customer.id, object{{"site_id", s}, {"serial_no", "SN-778812"}}});
   EXPECT_EQ(e.code, errc::conflict);
   EXPECT_EQ(e.conflicting_id, "held-by-other-asset");
   EXPECT_EQ(e.fields.at(0).field, "serial_no");
@@ -104,14 +107,19 @@ TEST_F(EquipmentDecide, RejectsASerialNumberHeldByAnyAsset) {
 
 TEST_F(EquipmentDecide, NewAssetsAreInServiceAndDatesAreChecked) {
   const auto s = site();
-  auto events = decide(customer, register_asset{customer.id, object{{"site_id", s}, {"install_date", "2024-05-01"}}}, env);
+  auto events = decide(
+      customer, register_asset{customer.id, object{{"site_id", s}, {"install_date", "2024-05-01"}}},
+      env);
   ASSERT_TRUE(events);
   EXPECT_EQ(events->front().data.find("fields")->string_at("status"), "in_service");
-  EXPECT_EQ(failure(register_asset{customer.id, object{{"site_id", s}, {"install_date", "2023-02-29"}}})
-                .fields.at(0).field,
-            "install_date");
+  EXPECT_EQ(
+      failure(register_asset{customer.id, object{{"site_id", s}, {"install_date", "2023-02-29"}}})
+          .fields.at(0)
+          .field,
+      "install_date");
   EXPECT_EQ(failure(register_asset{customer.id, object{{"site_id", s}, {"status", "lost"}}})
-                .fields.at(0).field,
+                .fields.at(0)
+                .field,
             "status");
 }
 
@@ -127,16 +135,19 @@ TEST_F(EquipmentDecide, MovesAnAssetOnlyToASiteOfTheSameCustomer) {
   apply_events(customer, *events);
   EXPECT_EQ(customer.live_asset(a)->fields.string_at("site_id"), b_site);
   // Moving to where it is changes nothing.
-  EXPECT_TRUE(decide(customer, move_asset{asset_id{a}, site_id{b_site}, std::nullopt}, env)->empty());
+  EXPECT_TRUE(
+      decide(customer, move_asset{asset_id{a}, site_id{b_site}, std::nullopt}, env)->empty());
 }
 
 TEST_F(EquipmentDecide, APatchCannotMoveOrRetireAnAsset) {
   const auto a = asset(site("A"));
   EXPECT_EQ(failure(change_asset{asset_id{a}, object{{"site_id", site("B")}}, std::nullopt})
-                .fields.at(0).field,
+                .fields.at(0)
+                .field,
             "site_id");
   EXPECT_EQ(failure(change_asset{asset_id{a}, object{{"status", "retired"}}, std::nullopt})
-                .fields.at(0).field,
+                .fields.at(0)
+                .field,
             "status");
 }
 
@@ -151,7 +162,8 @@ TEST_F(EquipmentDecide, RetiredAssetsAcceptNoChangeAndStaleIfMatchIsRefused) {
 
 TEST_F(EquipmentDecide, PartsBelongToALiveAssetAndKeepItsId) {
   const auto a = asset(site());
-  const auto p = run(add_part{asset_id{a}, object{{"name", "Compressor"}, {"part_number", "CMP-9"}}});
+  const auto p =
+      run(add_part{asset_id{a}, object{{"name", "Compressor"}, {"part_number", "CMP-9"}}});
   EXPECT_EQ(customer.parts.at(p).parent, a);
   auto events = decide(customer, remove_part{part_id{p}, std::nullopt}, env);
   ASSERT_TRUE(events);
@@ -172,12 +184,14 @@ TEST_F(EquipmentDecide, ACustomerCannotBecomeItsOwnAncestor) {
   const customer_id child{new_id()};
   env.customers.insert(child);
   env.parents[child] = customer.id;
-  const auto e = failure(change_customer{customer.id, object{{"parent_id", child.get()}}, std::nullopt});
+  const auto e =
+      failure(change_customer{customer.id, object{{"parent_id", child.get()}}, std::nullopt});
   EXPECT_EQ(e.code, errc::invalid);
   EXPECT_EQ(e.fields.at(0).field, "parent_id");
   const customer_id other{new_id()};
   env.customers.insert(other);
-  EXPECT_FALSE(run(change_customer{customer.id, object{{"parent_id", other.get()}}, std::nullopt}).empty());
+  EXPECT_FALSE(
+      run(change_customer{customer.id, object{{"parent_id", other.get()}}, std::nullopt}).empty());
 }
 
 }  // namespace

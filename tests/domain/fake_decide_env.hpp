@@ -43,6 +43,11 @@ class fake_decide_env final : public decide_env {
     std::snprintf(buf, sizeof buf, "C-%06d", ++numbers_issued);
     return buf;
   }
+  std::map<std::string, picklist_state, std::less<>> picklists;
+  const picklist_state* picklist(std::string_view name) const override {
+    auto it = picklists.find(name);
+    return it == picklists.end() ? nullptr : &it->second;
+  }
   std::string next_work_order_number() override {
     char buf[16];
     std::snprintf(buf, sizeof buf, "WO-%06d", ++work_orders_issued);

@@ -11,32 +11,14 @@ namespace {
 using test_support::apply_events;
 using test_support::fake_decide_env;
 
-// A decide_env with picklists.
-class picklist_env final : public decide_env {
- public:
-  fake_decide_env inner;
-  std::map<std::string, picklist_state, std::less<>> lists;
-
-  std::optional<customer_id> external_id_owner(std::string_view x) const override {
-    return inner.external_id_owner(x);
-  }
-  bool customer_exists(const customer_id& id) const override { return inner.customer_exists(id); }
-  std::string new_entity_id() override { return inner.new_entity_id(); }
-  std::string next_customer_number() override { return inner.next_customer_number(); }
-  std::string next_work_order_number() override { return inner.next_work_order_number(); }
-  const picklist_state* picklist(std::string_view name) const override {
-    auto it = lists.find(name);
-    return it == lists.end() ? nullptr : &it->second;
-  }
-  // Decides and applies a picklist command; returns its events.
-  std::vector<event> run(const change_picklist& cmd) {
-    auto events = decide(customer_state{}, cmd, *this);
-    EXPECT_TRUE(events) << events.error().detail;
-    if (!events) return {};
-    for (const auto& e : *events) evolve_picklist(lists[cmd.name], e);
-    return *events;
-  }
-};
+// Decides and applies a picklist command against env; returns its events.
+std::vector<event> run(fake_decide_env& env, const change_picklist& cmd) {
+  auto events = decide(customer_state{}, cmd, env);
+  EXPECT_TRUE(events) << events.error().detail;
+  if (!events) return {};
+  for (const auto& e : *events) evolve_picklist(env.picklists[cmd.name], e);
+  return *events;
+}
 
 change_picklist add(std::string list, std::string v) {
   return {std::move(list), picklist_step::add, object{{"value", std::move(v)}}, std::nullopt};
@@ -46,24 +28,24 @@ change_picklist retire(std::string list, std::string v) {
 }
 
 TEST(PicklistDecide, AddsRetiresAndReinstatesValues) {
-  picklist_env env;
-  auto added = env.run(add("industry", "Healthcare"));
+  fake_decide_env env;
+  auto added = run(env, add("industry", "Healthcare"));
   ASSERT_EQ(added.size(), 1u);
   EXPECT_EQ(added[0].type, event_types::picklist_value_added);
   EXPECT_EQ(added[0].customer.get(), k_picklists);
   EXPECT_EQ(added[0].entity_id, "industry");
   EXPECT_EQ(added[0].version, entity_version{1});
-  EXPECT_TRUE(env.run(add("industry", "Healthcare")).empty()) << "already there";
-  ASSERT_EQ(env.run(retire("industry", "Healthcare")).size(), 1u);
-  EXPECT_TRUE(env.lists["industry"].values["Healthcare"]);
-  EXPECT_TRUE(env.run(retire("industry", "Healthcare")).empty()) << "already retired";
-  ASSERT_EQ(env.run(add("industry", "Healthcare")).size(), 1u) << "reinstated";
-  EXPECT_FALSE(env.lists["industry"].values["Healthcare"]);
-  EXPECT_EQ(env.lists["industry"].version, entity_version{3});
+  EXPECT_TRUE(run(env, add("industry", "Healthcare")).empty()) << "already there";
+  ASSERT_EQ(run(env, retire("industry", "Healthcare")).size(), 1u);
+  EXPECT_TRUE(env.picklists["industry"].values["Healthcare"]);
+  EXPECT_TRUE(run(env, retire("industry", "Healthcare")).empty()) << "already retired";
+  ASSERT_EQ(run(env, add("industry", "Healthcare")).size(), 1u) << "reinstated";
+  EXPECT_FALSE(env.picklists["industry"].values["Healthcare"]);
+  EXPECT_EQ(env.picklists["industry"].version, entity_version{3});
 }
 
 TEST(PicklistDecide, RefusesUnknownListsValuesAndStaleVersions) {
-  picklist_env env;
+  fake_decide_env env;
   auto unknown = decide(customer_state{}, add("colour", "red"), env);
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, errc::not_found);
@@ -74,7 +56,7 @@ TEST(PicklistDecide, RefusesUnknownListsValuesAndStaleVersions) {
       decide(customer_state{}, change_picklist{"industry", picklist_step::add, object{}, {}}, env);
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().fields.at(0).field, "value");
-  env.run(add("industry", "Retail"));
+  run(env, add("industry", "Retail"));
   auto stale = decide(
       customer_state{},
       change_picklist{"industry", picklist_step::add, object{{"value", "X"}}, entity_version{0}},
@@ -84,13 +66,13 @@ TEST(PicklistDecide, RefusesUnknownListsValuesAndStaleVersions) {
 }
 
 TEST(PicklistDecide, GovernedFieldsTakeOnlyLiveValuesOnceAListHasValues) {
-  picklist_env env;
+  fake_decide_env env;
   // No values yet: anything goes.
   EXPECT_TRUE(
       decide(customer_state{}, register_customer{object{{"name", "A"}, {"industry", "Any"}}}, env));
-  env.run(add("industry", "Healthcare"));
-  env.run(add("industry", "Retail"));
-  env.run(add("customer_type", "Commercial"));
+  run(env, add("industry", "Healthcare"));
+  run(env, add("industry", "Retail"));
+  run(env, add("customer_type", "Commercial"));
   auto bad = decide(
       customer_state{},
       register_customer{object{{"name", "A"}, {"industry", "Mining"}, {"type", "Home"}}}, env);
@@ -106,8 +88,8 @@ TEST(PicklistDecide, GovernedFieldsTakeOnlyLiveValuesOnceAListHasValues) {
   apply_events(
       acme,
       *decide(acme, register_customer{object{{"name", "Acme"}, {"industry", "Retail"}}}, env));
-  env.inner.customers.insert(acme.id);
-  env.run(retire("industry", "Retail"));
+  env.customers.insert(acme.id);
+  run(env, retire("industry", "Retail"));
   // A retired value stays on the record: other changes still pass ...
   EXPECT_TRUE(decide(acme, change_customer{acme.id, object{{"dba_name", "A"}}, {}}, env));
   // ... but nobody can set it again.
@@ -118,7 +100,7 @@ TEST(PicklistDecide, GovernedFieldsTakeOnlyLiveValuesOnceAListHasValues) {
   EXPECT_NE(retired.error().fields.at(0).message.find("retired"), std::string::npos);
 
   // Sites' service zones and assets' product classes.
-  env.run(add("service_zone", "North"));
+  run(env, add("service_zone", "North"));
   auto site =
       decide(acme, add_site{acme.id, object{{"name", "S"}, {"service_zone", "South"}}}, env);
   ASSERT_FALSE(site);
@@ -126,7 +108,7 @@ TEST(PicklistDecide, GovernedFieldsTakeOnlyLiveValuesOnceAListHasValues) {
   apply_events(
       acme,
       *decide(acme, add_site{acme.id, object{{"name", "S"}, {"service_zone", "North"}}}, env));
-  env.run(add("product_class", "hvac"));
+  run(env, add("product_class", "hvac"));
   const auto site_id = acme.sites.begin()->first;
   auto asset = decide(
       acme, register_asset{acme.id, object{{"site_id", site_id}, {"product_class", "pump"}}}, env);
