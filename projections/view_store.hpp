@@ -22,7 +22,8 @@ class view_store {
   virtual ~view_store() = default;
 
   // The value at key, nullopt when absent. Thread-safe.
-  [[nodiscard]] virtual domain::result<std::optional<std::string>> get(std::string_view key) const = 0;
+  [[nodiscard]] virtual domain::result<std::optional<std::string>> get(
+      std::string_view key) const = 0;
 
   // Calls fn(key, value) for keys starting with prefix, in byte order, beginning after
   // `after` (exclusive; "" = from the first), until fn returns false. Sees a consistent
@@ -38,6 +39,13 @@ class view_store {
 
   // Removes every key (used by rebuild). Thread-safe.
   [[nodiscard]] virtual domain::result<void> clear() = 0;
+
+  // Makes every commit so far durable. A store opened for a bulk build (a rebuild's fresh
+  // generation, see infra/view_generations.hpp) commits without a write-ahead log until it is
+  // sealed, so a crash loses its unsealed commits in any order: such a store must be sealed
+  // before it becomes current. Later commits are write-ahead logged as usual. Thread-safe;
+  // nothing to do for a store that has no bulk mode.
+  [[nodiscard]] virtual domain::result<void> seal() { return {}; }
 };
 
 }  // namespace fieldledger::projections
