@@ -22,8 +22,7 @@ class view_store {
   virtual ~view_store() = default;
 
   // The value at key, nullopt when absent. Thread-safe.
-  [[nodiscard]] virtual domain::result<std::optional<std::string>> get(
-      std::string_view key) const = 0;
+  [[nodiscard]] virtual domain::result<std::optional<std::string>> get(std::string_view key) const = 0;
 
   // Calls fn(key, value) for keys starting with prefix, in byte order, beginning after
   // `after` (exclusive; "" = from the first), until fn returns false. Sees a consistent
