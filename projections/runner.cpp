@@ -14,7 +14,7 @@ namespace {
 constexpr std::size_t k_read_batch = 512;
 // Catching up (a rebuild, a start behind the log) reads more at once: fewer, larger commits,
 // and more of the documents that events share are found in the batch instead of the store.
-constexpr std::size_t k_catch_up_batch = 8192;
+constexpr std::size_t k_catch_up_batch = 32768;
 // About how many keys the views write per event (bench/rebuild's data set: 5.5 per event).
 constexpr std::size_t k_writes_per_event = 6;
 constexpr auto k_poll = std::chrono::milliseconds(25);
