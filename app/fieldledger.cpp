@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <set>
 
@@ -106,15 +107,18 @@ std::uint64_t applied_sum(const projections::runner& r) {
   return n;
 }
 
-// Runs r.catch_up() on a thread of its own, reporting progress meanwhile.
+// Runs r.catch_up() on a thread of its own, reporting progress meanwhile, then finish (if
+// any) before the final figure, so that the figure covers it too.
 domain::result<void> catch_up_showing(projections::runner& r, domain::event_log& log,
-                                      const std::string& what) {
+                                      const std::string& what,
+                                      const std::function<domain::result<void>()>& finish = {}) {
   progress shown(what, log_size(log));
   auto done = std::async(std::launch::async, [&r] { return r.catch_up(); });
   while (done.wait_for(std::chrono::milliseconds(250)) != std::future_status::ready) {
     shown.update(applied_sum(r));
   }
   auto outcome = done.get();
+  if (outcome && finish) outcome = finish();
   if (outcome) shown.update(applied_sum(r), true);
   return outcome;
 }
@@ -145,21 +149,32 @@ domain::result<std::shared_ptr<projections::view_store>> open_views(const data_o
   return infra::open_view_generation(o.data, *generation);
 }
 
+// Builds the next generation of the views without a write-ahead log, seals it (flushed to
+// table files) and only then records it as current: a crash or a failure before that leaves
+// the previous generation current and whole, and its half-built successor is removed (here, on
+// the next rebuild, or by fieldledgerd at start).
 int rebuild(const data_options& o) {
   auto log = open_log(o);
   if (!log) return 1;
-  auto views = open_views(o);
+  const auto current = infra::current_view_generation(o.data);
+  if (!current) return failed(current.error());
+  infra::remove_other_view_generations(o.data, *current);  // left by a crash mid-rebuild
+  const auto next = *current + 1;
+  auto views = infra::open_view_generation(o.data, next, infra::view_generation_mode::bulk);
   if (!views) return failed(views.error());
-  if (auto ok = (*views)->clear(); !ok) {
-    spdlog::error("{}", ok.error().detail);
-    return 1;
+  {
+    projections::runner runner(*log, **views, projections::make_views());
+    const auto seal = [&views] { return (*views)->seal(); };
+    if (auto ok = catch_up_showing(runner, *log, "rebuild", seal); !ok) {
+      spdlog::error("rebuild failed: {}; generation {} of the views stays current",
+                    ok.error().detail, *current);
+      return 1;
+    }
   }
-  projections::runner runner(*log, **views, projections::make_views());
-  if (auto ok = catch_up_showing(runner, *log, "rebuild"); !ok) {
-    spdlog::error("rebuild failed: {}", ok.error().detail);
-    return 1;
-  }
-  spdlog::info("views rebuilt from the log in {}", o.data);
+  if (auto ok = infra::set_current_view_generation(o.data, next); !ok) return failed(ok.error());
+  views->reset();
+  infra::remove_other_view_generations(o.data, next);
+  spdlog::info("views rebuilt from the log in {} (generation {})", o.data, next);
   return 0;
 }
 

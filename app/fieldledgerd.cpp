@@ -156,7 +156,9 @@ int serve(const config& cfg) {
   projections::audit audit(**log, store);
   projections::rebuilder rebuild(
       **log, store, runner,
-      [&cfg](std::uint64_t g) { return infra::open_view_generation(cfg.data, g); },
+      [&cfg](std::uint64_t g) {
+        return infra::open_view_generation(cfg.data, g, infra::view_generation_mode::bulk);
+      },
       [&cfg](std::uint64_t g) -> domain::result<void> {
         if (auto ok = infra::set_current_view_generation(cfg.data, g); !ok) return ok;
         spdlog::info("views: generation {} rebuilt from the log and now current", g);

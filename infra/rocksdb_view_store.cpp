@@ -6,6 +6,10 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <shared_mutex>
+#include <vector>
+
 #include "infra/rocksdb_status.hpp"
 
 namespace fieldledger::infra {
@@ -14,19 +18,40 @@ using namespace fieldledger::domain;
 
 struct rocksdb_view_store::impl {
   std::unique_ptr<rocksdb::DB> db;
+  // Held shared by writes, exclusively by seal(): no write without the log lands after the
+  // flush that seals the store.
+  std::shared_mutex sealing;
+  bool bulk = false;  // guarded by sealing
+
+  rocksdb::WriteOptions write_options() const {
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = bulk;
+    return wo;
+  }
 };
 
 namespace {
 constexpr std::size_t k_block_cache_bytes = 256 << 20;  // bounds the views' read cache
+// A bulk build writes each key about once, and most of them into a fresh store: larger and more
+// memtables mean fewer, larger level-0 files and less compaction while it runs.
+constexpr std::size_t k_bulk_write_buffer_bytes = 128 << 20;
+constexpr int k_bulk_write_buffers = 4;
+constexpr std::size_t k_live_write_buffer_bytes = 64 << 20;  // RocksDB's defaults
+constexpr int k_live_write_buffers = 2;
 }  // namespace
 
 rocksdb_view_store::rocksdb_view_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 rocksdb_view_store::~rocksdb_view_store() = default;
 
-result<std::unique_ptr<rocksdb_view_store>> rocksdb_view_store::open(const std::string& dir) {
+result<std::unique_ptr<rocksdb_view_store>> rocksdb_view_store::open(const std::string& dir,
+                                                                     mode m) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.IncreaseParallelism(2);
+  if (m == mode::bulk) {
+    options.write_buffer_size = k_bulk_write_buffer_bytes;
+    options.max_write_buffer_number = k_bulk_write_buffers;
+  }
   // Queries are mostly point reads: bloom filters spare a read per SST file that lacks the key,
   // and a block cache of bounded size keeps hot data blocks in memory. Index and filter blocks
   // stay outside it (with cache_index_and_filter_blocks, bench/run measured GET of a customer
@@ -40,6 +65,7 @@ result<std::unique_ptr<rocksdb_view_store>> rocksdb_view_store::open(const std::
   if (!s.ok()) return from_rocksdb(s, "open the views at " + dir);
   auto p = std::make_unique<impl>();
   p->db.reset(raw);
+  p->bulk = m == mode::bulk;
   return std::unique_ptr<rocksdb_view_store>(new rocksdb_view_store(std::move(p)));
 }
 
@@ -77,15 +103,24 @@ result<void> rocksdb_view_store::scan(std::string_view prefix, std::string_view 
 }
 
 result<void> rocksdb_view_store::commit(std::span<const projections::write_op> ops) {
+  // In key order (a later op on the same key still after an earlier one): the memtable's skip
+  // list finds where each key goes from where the previous one went, instead of from the top.
+  std::vector<const projections::write_op*> sorted;
+  sorted.reserve(ops.size());
+  for (const auto& op : ops) sorted.push_back(&op);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto* a, const auto* b) { return a->key < b->key; });
   rocksdb::WriteBatch batch;
-  for (const auto& op : ops) {
+  for (const auto* each : sorted) {
+    const auto& op = *each;
     if (op.value) {
       batch.Put(op.key, *op.value);
     } else {
       batch.Delete(op.key);
     }
   }
-  const auto s = impl_->db->Write(rocksdb::WriteOptions(), &batch);
+  std::shared_lock lock(impl_->sealing);
+  const auto s = impl_->db->Write(impl_->write_options(), &batch);
   if (!s.ok()) return from_rocksdb(s, "write the views");
   return {};
 }
@@ -95,8 +130,24 @@ result<void> rocksdb_view_store::clear() {
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(it->key());
   if (!it->status().ok()) return from_rocksdb(it->status(), "clear the views");
-  const auto s = impl_->db->Write(rocksdb::WriteOptions(), &batch);
+  std::shared_lock lock(impl_->sealing);
+  const auto s = impl_->db->Write(impl_->write_options(), &batch);
   if (!s.ok()) return from_rocksdb(s, "clear the views");
+  return {};
+}
+
+result<void> rocksdb_view_store::seal() {
+  std::unique_lock lock(impl_->sealing);
+  if (!impl_->bulk) return {};
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  if (const auto s = impl_->db->Flush(flush); !s.ok()) return from_rocksdb(s, "seal the views");
+  impl_->bulk = false;
+  // Live writes are few and small: back to RocksDB's default memtables.
+  const auto s =
+      impl_->db->SetOptions({{"write_buffer_size", std::to_string(k_live_write_buffer_bytes)},
+                             {"max_write_buffer_number", std::to_string(k_live_write_buffers)}});
+  if (!s.ok()) return from_rocksdb(s, "seal the views");
   return {};
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The view-store port on RocksDB (its own database, apart from the log). Commits are atomic
 // WriteBatches without fsync: views are rebuilt from the log, and each view's checkpoint
-// lands in the same batch as its data.
+// lands in the same batch as its data. Opened for a bulk build, commits skip the write-ahead
+// log (and larger memtables take them) until seal() flushes them to table files.
 #include <memory>
 #include <string>
 
@@ -11,8 +12,9 @@ namespace fieldledger::infra {
 
 class rocksdb_view_store final : public projections::view_store {
  public:
+  enum class mode { live, bulk };
   [[nodiscard]] static domain::result<std::unique_ptr<rocksdb_view_store>> open(
-      const std::string& dir);
+      const std::string& dir, mode m = mode::live);
   ~rocksdb_view_store() override;
 
   domain::result<std::optional<std::string>> get(std::string_view key) const override;
@@ -20,6 +22,7 @@ class rocksdb_view_store final : public projections::view_store {
                             const scan_fn& fn) const override;
   domain::result<void> commit(std::span<const projections::write_op> ops) override;
   domain::result<void> clear() override;
+  domain::result<void> seal() override;
 
   struct impl;
 

@@ -21,10 +21,17 @@ std::string view_generation_dir(const std::string& data, std::uint64_t generatio
 [[nodiscard]] domain::result<void> set_current_view_generation(const std::string& data,
                                                                std::uint64_t generation);
 
+// How a generation's store is opened: `live` for the current one; `bulk` for a generation
+// being rebuilt, which skips the write-ahead log until view_store::seal() (call it before
+// set_current_view_generation: a crash before then leaves the old generation current, and
+// the half-built one is removed like any generation that is not current).
+enum class view_generation_mode { live, bulk };
+
 // Opens (creating if need be) a generation's RocksDB view store. Releasing the store removes
 // its directory when, by then, another generation is current.
 [[nodiscard]] domain::result<std::shared_ptr<projections::view_store>> open_view_generation(
-    const std::string& data, std::uint64_t generation);
+    const std::string& data, std::uint64_t generation,
+    view_generation_mode mode = view_generation_mode::live);
 
 // Removes the directories of every generation but keep (left behind by a crash mid-rebuild).
 void remove_other_view_generations(const std::string& data, std::uint64_t keep);

@@ -26,6 +26,7 @@ class generation_store final : public view_store {
     return load()->commit(ops);
   }
   [[nodiscard]] domain::result<void> clear() override { return load()->clear(); }
+  [[nodiscard]] domain::result<void> seal() override { return load()->seal(); }
 
   // Makes next the current generation; returns the one it replaces.
   std::shared_ptr<view_store> swap(std::shared_ptr<view_store> next, std::uint64_t generation) {

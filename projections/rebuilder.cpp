@@ -127,6 +127,11 @@ void rebuilder::run(std::uint64_t generation) {
   if (auto built = builder.catch_up(); !built) {
     return finish("failed", built.error().detail, sum(builder.applied()));
   }
+  // A store made for a bulk build has written the bulk without a write-ahead log: durable
+  // before it can become current; the tail is logged as usual.
+  if (auto sealed = (*fresh)->seal(); !sealed) {
+    return finish("failed", sealed.error().detail, sum(builder.applied()));
+  }
   {
     std::lock_guard lock(mu_);
     status_.state = "switching";

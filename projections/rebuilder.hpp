@@ -33,7 +33,8 @@ struct view_state {
 
 class rebuilder {
  public:
-  // A fresh, empty store for a generation.
+  // A fresh, empty store for a generation; it is sealed (view_store::seal) once the bulk of the
+  // log is in, before the tail and the switch.
   using store_factory =
       std::function<domain::result<std::shared_ptr<view_store>>(std::uint64_t generation)>;
   // Runs once a generation has become current (for example to record it on disk).

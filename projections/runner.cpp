@@ -12,6 +12,11 @@ using clock = std::chrono::steady_clock;
 
 namespace {
 constexpr std::size_t k_read_batch = 512;
+// Catching up (a rebuild, a start behind the log) reads more at once: fewer, larger commits,
+// and more of the documents that events share are found in the batch instead of the store.
+constexpr std::size_t k_catch_up_batch = 32768;
+// About how many keys the views write per event (bench/rebuild's data set: 5.5 per event).
+constexpr std::size_t k_writes_per_event = 6;
 constexpr auto k_poll = std::chrono::milliseconds(25);
 }  // namespace
 
@@ -64,13 +69,14 @@ struct runner::impl {
     return {};
   }
 
-  // Applies up to one read batch of partition p. Returns how many events were applied.
-  result<std::size_t> step(std::uint32_t p) {
+  // Applies up to max events of partition p in one commit. Returns how many were applied.
+  result<std::size_t> step(std::uint32_t p, std::size_t max = k_read_batch) {
     const auto from = applied_next[p].load();
-    auto events = log.read(partition_id{p}, log_offset{from}, k_read_batch);
+    auto events = log.read(partition_id{p}, log_offset{from}, max);
     if (!events) return std::unexpected(events.error());
     if (events->empty()) return 0;
     batch b(store);
+    b.reserve(events->size() * k_writes_per_event);
     auto& vn = view_next[p];
     for (const auto& re : *events) {
       for (std::size_t v = 0; v < views.size(); ++v) {
@@ -135,7 +141,7 @@ result<void> runner::catch_up() {
   const auto one = [this](std::uint32_t p) -> result<void> {
     while (impl_->applied_next[p].load() < impl_->log.end_offset(partition_id{p}).get()) {
       if (impl_->stopping) return fail(errc::unavailable, "the rebuild was stopped");
-      auto n = impl_->step(p);
+      auto n = impl_->step(p, k_catch_up_batch);
       if (!n) return std::unexpected(n.error());
       if (*n == 0) break;
     }

@@ -7,7 +7,7 @@ namespace fieldledger::projections {
 using namespace fieldledger::domain;
 
 result<std::optional<std::string>> batch::get(std::string_view key) const {
-  if (auto it = index_.find(std::string(key)); it != index_.end()) return ops_[it->second].value;
+  if (auto it = index_.find(key); it != index_.end()) return ops_[it->second].value;
   return store_.get(key);
 }
 

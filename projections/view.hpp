@@ -2,6 +2,7 @@
 // A view: a projection of the log into view_store keys. Each view owns a key prefix and its
 // checkpoints ("~ckpt/<view name>/<partition>" -> next offset, written by the runner in the
 // same commit as the data).
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,11 @@ namespace fieldledger::projections {
 class batch {
  public:
   explicit batch(const view_store& store) : store_(store) {}
+  // Room for about n writes without growing.
+  void reserve(std::size_t n) {
+    ops_.reserve(n);
+    index_.reserve(n);
+  }
   [[nodiscard]] domain::result<std::optional<std::string>> get(std::string_view key) const;
   void put(std::string key, std::string value);
   void del(std::string key);
@@ -29,7 +35,14 @@ class batch {
  private:
   const view_store& store_;
   std::vector<write_op> ops_;
-  std::unordered_map<std::string, std::size_t> index_;  // key -> position in ops_
+  // Looked up by string_view without making a string of it.
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const noexcept {
+      return std::hash<std::string_view>{}(k);
+    }
+  };
+  std::unordered_map<std::string, std::size_t, key_hash, std::equal_to<>> index_;  // -> ops_
 };
 
 class view {

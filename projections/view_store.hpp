@@ -39,6 +39,13 @@ class view_store {
 
   // Removes every key (used by rebuild). Thread-safe.
   [[nodiscard]] virtual domain::result<void> clear() = 0;
+
+  // Makes every commit so far durable. A store opened for a bulk build (a rebuild's fresh
+  // generation, see infra/view_generations.hpp) commits without a write-ahead log until it is
+  // sealed, so a crash loses its unsealed commits in any order: such a store must be sealed
+  // before it becomes current. Later commits are write-ahead logged as usual. Thread-safe;
+  // nothing to do for a store that has no bulk mode.
+  [[nodiscard]] virtual domain::result<void> seal() { return {}; }
 };
 
 }  // namespace fieldledger::projections

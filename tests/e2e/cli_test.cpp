@@ -105,7 +105,8 @@ TEST_F(CliTest, ExportImportRebuildVerifyRoundTripsAndVerifyNamesACorruptedEntry
   // A corrupted view entry: verify fails and names it.
   std::string victim;
   {
-    auto views = infra::rocksdb_view_store::open(b + "/views");
+    auto views = infra::rocksdb_view_store::open(
+        infra::view_generation_dir(b, *infra::current_view_generation(b)));
     ASSERT_TRUE(views);
     ASSERT_TRUE((*views)->scan("cu/", "", [&](std::string_view k, std::string_view) {
       victim = std::string(k);
