@@ -1,8 +1,10 @@
 // Queries over the geofence and spatial-index views (projections/geo_views.cpp).
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
+#include "domain/customer.hpp"
 #include "domain/geo.hpp"
 #include "json/parse.hpp"
 #include "projections/geo_keys.hpp"
@@ -28,8 +30,23 @@ result<page> queries::containing(double lat, double lng) const {
     });
     if (!scanned) return std::unexpected(scanned.error());
   }
-  // The covering is a superset of the shape: each candidate gets the exact test.
+  // The covering is a superset of the shape: each candidate gets the exact test. An archived
+  // customer's geofences (its own and its sites') answer no more.
   std::vector<std::pair<std::string, std::string>> hits;  // (kind + id, document)
+  std::map<std::string, bool, std::less<>> archived;      // by customer id
+  const auto is_archived = [&](std::string_view customer) -> result<bool> {
+    if (auto it = archived.find(customer); it != archived.end()) return it->second;
+    auto text = store_.get(keys::customer(customer));
+    if (!text) return std::unexpected(text.error());
+    bool gone = false;
+    if (*text) {
+      auto customer_doc = json::parse(**text);
+      if (!customer_doc) return fail(errc::internal, "a customer document is corrupt");
+      gone = customer_doc->string_at("status") == k_status_archived;
+    }
+    archived.emplace(std::string(customer), gone);
+    return gone;
+  };
   for (const auto& owner : owners) {
     auto text = store_.get(keys::key(keys::geofence_prefix, owner));
     if (!text) return std::unexpected(text.error());
@@ -40,6 +57,9 @@ result<page> queries::containing(double lat, double lng) const {
     const auto s = g != nullptr ? geo::shape_of(*g) : std::nullopt;
     if (!s) return fail(errc::internal, "geofence document of " + owner + " holds no shape");
     if (geo::contains(*s, p)) {
+      auto gone = is_archived(doc->string_at("customer_id"));
+      if (!gone) return std::unexpected(gone.error());
+      if (*gone) continue;
       hits.emplace_back(std::string(doc->string_at("kind")) + "/" + owner, std::move(**text));
     }
   }

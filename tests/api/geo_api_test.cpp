@@ -91,6 +91,12 @@ TEST_P(GeoApi, APointInsideAPolygonOrCircleFindsItsOwnerAndOneOutsideDoesNot) {
   const auto& change = history.find("items")->as_array()[0].find("changes")->as_array()[0];
   EXPECT_EQ(change.string_at("field"), "geofence");
   EXPECT_TRUE(change.find("before")->is_null());
+  // An archived customer's geofences (its own and its sites') answer no more; reactivated, they do.
+  ASSERT_EQ(command("DELETE", "/v1/customers/" + acme_).status, 200);
+  EXPECT_TRUE(containing(51.5, -0.1).empty());
+  EXPECT_TRUE(containing(51.521, -0.101).empty());
+  ASSERT_EQ(command("POST", "/v1/customers/" + acme_ + "/reactivate").status, 200);
+  EXPECT_EQ(containing(51.5, -0.1), std::vector<std::string>{acme_});
 }
 
 TEST_P(GeoApi, BadGeofencesAndBadQueriesNameTheFieldAndAppendNothing) {
