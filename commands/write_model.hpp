@@ -123,12 +123,12 @@ class write_model final : public domain::decide_env {
 
   std::unordered_map<std::string, customer_entry> customers_;
   std::unordered_map<std::string, std::string> owners_;  // contact/site/asset/part id -> customer
-  std::unordered_map<std::string, std::string> external_ids_;        // external id -> customer id
-  std::unordered_map<std::string, std::string> serials_;             // serial no -> asset id
-  std::unordered_map<std::string, std::string> asset_serials_;       // asset id -> serial no
-  std::unordered_map<std::string, domain::owned_state> products_;    // by product code
+  std::unordered_map<std::string, std::string> external_ids_;          // external id -> customer id
+  std::unordered_map<std::string, std::string> serials_;               // serial no -> asset id
+  std::unordered_map<std::string, std::string> asset_serials_;         // asset id -> serial no
+  std::unordered_map<std::string, domain::owned_state> products_;      // by product code
   std::unordered_map<std::string, domain::picklist_state> picklists_;  // by list name
-  std::unordered_map<std::string, idempotency_record> idempotency_;  // actor + '\n' + key
+  std::unordered_map<std::string, idempotency_record> idempotency_;    // actor + '\n' + key
   std::int64_t last_number_ = 0;      // highest customer number in the model
   std::int64_t reserved_number_ = 0;  // highest number handed to a decision
   // The same for work-order numbers ("WO-000001").

@@ -80,7 +80,7 @@ result<std::string> sanitize_file_name(std::string_view raw) {
   out.erase(out.find_last_not_of(' ') + 1);
   if (out.size() > k_max_file_name) {
     std::size_t cut = k_max_file_name;
-    // Back up to the start of a character (continuation bytes are 10xxxxxx).
+    // Step back to the first byte of a character (continuation bytes are 10xxxxxx).
     while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xc0) == 0x80) --cut;
     out.resize(cut);
     out.erase(out.find_last_not_of(' ') + 1);

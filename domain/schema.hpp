@@ -30,9 +30,9 @@ struct field_spec {
   std::string_view name;
   field_kind kind;
   bool required = false;
-  std::size_t max_length = 200;  // for string-like kinds, in bytes
-  std::int64_t min = 0;          // for integer
-  std::int64_t max = 0;          // for integer
+  std::size_t max_length = 200;                    // for string-like kinds, in bytes
+  std::int64_t min = 0;                            // for integer
+  std::int64_t max = 0;                            // for integer
   std::span<const std::string_view> choices = {};  // for choice
 };
 
