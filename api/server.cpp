@@ -5,11 +5,11 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
@@ -239,7 +239,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     handler_.handle(
         parser_->release(),
         [self](response res) {
-          // Inline when the answer comes on the session's own strand (a query answered at
+          // Inline when the answer comes on the session's own I/O thread (a query answered at
           // once); posted to it from other threads (the command pipeline, the runner).
           net::dispatch(self->lowest().get_executor(),
                         [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
@@ -401,11 +401,27 @@ class session : public std::enable_shared_from_this<session<Stream>> {
 
 struct server::impl {
   impl(services s, server_options o)
-      : options(std::move(o)), h(std::move(s), options.handling), acceptor(ioc) {}
+      : options(std::move(o)),
+        h(std::move(s), options.handling),
+        iocs(make_contexts(std::max(1u, options.threads))),
+        acceptor(*iocs.front()) {}
+
+  // One io_context per I/O thread, each run by that thread alone: a connection lives on one
+  // of them, so its handlers never run concurrently without a strand, and the threads do not
+  // wake each other for every completion (they did, sharing one context: futex calls on every
+  // sixth request).
+  static std::vector<std::unique_ptr<net::io_context>> make_contexts(unsigned n) {
+    std::vector<std::unique_ptr<net::io_context>> v;
+    for (unsigned i = 0; i < n; ++i) v.push_back(std::make_unique<net::io_context>(1));
+    return v;
+  }
 
   server_options options;
   handler h;
-  net::io_context ioc;
+  std::vector<std::unique_ptr<net::io_context>> iocs;
+  // Each context runs until stop(), even while it has no connection (run() would return).
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  std::size_t next_ioc = 0;  // the accept loop's round robin (on iocs[0]'s thread only)
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
   std::atomic<std::size_t> open{0};
@@ -413,7 +429,8 @@ struct server::impl {
   std::unique_ptr<ssl::context> tls;  // set when the server speaks HTTPS
 
   void do_accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    auto& ioc = *iocs[next_ioc++ % iocs.size()];
+    acceptor.async_accept(ioc.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
       if (!ec) {
         if (open.load() >= options.max_connections) {
@@ -483,8 +500,10 @@ domain::result<std::uint16_t> server::start() {
   }
   const auto port = acceptor.local_endpoint().port();
   impl_->do_accept();
-  const unsigned n = std::max(1u, impl_->options.threads);
-  for (unsigned i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& ioc : impl_->iocs) {
+    impl_->keep_running.push_back(net::make_work_guard(*ioc));
+    impl_->threads.emplace_back([&ioc = *ioc] { ioc.run(); });
+  }
   return port;
 }
 
@@ -497,11 +516,12 @@ void server::stop() {
       if (auto live = w.lock()) live->set_gone();
     }
   }
-  net::post(impl_->ioc, [this] {
+  net::post(*impl_->iocs.front(), [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
   });
-  impl_->ioc.stop();
+  impl_->keep_running.clear();
+  for (auto& ioc : impl_->iocs) ioc->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
   std::unique_lock lock(impl_->streams.mu);

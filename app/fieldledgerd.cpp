@@ -49,7 +49,11 @@ struct config {
   int read_timeout_s = 30;
   // files
   std::size_t max_file_bytes = std::size_t{32} << 20;
-  int blob_grace_s = 3600;  // unreferenced content younger than this is not collected
+  int blob_grace_s = 3600;           // unreferenced content younger than this is not collected
+  std::size_t block_cache_mb = 256;  // the views' read cache, MiB
+  infra::view_store_memory view_memory() const {
+    return {.block_cache_bytes = block_cache_mb << 20};
+  }
 };
 
 domain::result<std::unique_ptr<domain::event_log>> open_log(const config& cfg) {
@@ -102,7 +106,8 @@ int serve(const config& cfg) {
     return 1;
   }
   infra::remove_other_view_generations(cfg.data, *generation);  // left by a crash mid-rebuild
-  auto views = infra::open_view_generation(cfg.data, *generation);
+  auto views = infra::open_view_generation(cfg.data, *generation, infra::view_generation_mode::live,
+                                           cfg.view_memory());
   if (!views) {
     spdlog::error("cannot open the views: {}", views.error().detail);
     return 1;
@@ -157,7 +162,8 @@ int serve(const config& cfg) {
   projections::rebuilder rebuild(
       **log, store, runner,
       [&cfg](std::uint64_t g) {
-        return infra::open_view_generation(cfg.data, g, infra::view_generation_mode::bulk);
+        return infra::open_view_generation(cfg.data, g, infra::view_generation_mode::bulk,
+                                           cfg.view_memory());
       },
       [&cfg](std::uint64_t g) -> domain::result<void> {
         if (auto ok = infra::set_current_view_generation(cfg.data, g); !ok) return ok;
@@ -288,6 +294,9 @@ int main(int argc, char** argv) {
   app.add_option("--blob-grace", cfg.blob_grace_s,
                  "seconds unreferenced file content is kept before it is collected")
       ->check(CLI::Range(0, 30 * 24 * 3600));
+  app.add_option("--block-cache-mb", cfg.block_cache_mb,
+                 "MiB of the views' data blocks kept in memory (RocksDB block cache)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
   auto* cert = app.add_option("--tls-cert", cfg.tls_cert, "serve HTTPS: PEM certificate (chain)")
                    ->check(CLI::ExistingFile);
   auto* key = app.add_option("--tls-key", cfg.tls_key, "serve HTTPS: PEM private key")

@@ -10,11 +10,18 @@
 
 namespace fieldledger::infra {
 
+// The memory a view store may use for reads, beyond its memtables (bounded by RocksDB's
+// write_buffer_size x max_write_buffer_number: 2 x 64 MiB live, 4 x 128 MiB while bulk).
+struct view_store_memory {
+  // Data blocks, uncompressed (index and filter blocks are held apart, one per table file).
+  std::size_t block_cache_bytes = std::size_t{256} << 20;
+};
+
 class rocksdb_view_store final : public projections::view_store {
  public:
   enum class mode { live, bulk };
   [[nodiscard]] static domain::result<std::unique_ptr<rocksdb_view_store>> open(
-      const std::string& dir, mode m = mode::live);
+      const std::string& dir, mode m = mode::live, const view_store_memory& memory = {});
   ~rocksdb_view_store() override;
 
   domain::result<std::optional<std::string>> get(std::string_view key) const override;

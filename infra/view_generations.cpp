@@ -68,13 +68,15 @@ result<void> set_current_view_generation(const std::string& data, std::uint64_t 
   return {};
 }
 
-result<std::shared_ptr<projections::view_store>> open_view_generation(const std::string& data,
-                                                                      std::uint64_t generation,
-                                                                      view_generation_mode mode) {
+result<std::shared_ptr<projections::view_store>> open_view_generation(
+    const std::string& data, std::uint64_t generation, view_generation_mode mode,
+    const view_store_memory& memory) {
   const auto dir = view_generation_dir(data, generation);
-  auto store = rocksdb_view_store::open(dir, mode == view_generation_mode::bulk
-                                                 ? rocksdb_view_store::mode::bulk
-                                                 : rocksdb_view_store::mode::live);
+  auto store =
+      rocksdb_view_store::open(dir,
+                               mode == view_generation_mode::bulk ? rocksdb_view_store::mode::bulk
+                                                                  : rocksdb_view_store::mode::live,
+                               memory);
   if (!store) return std::unexpected(store.error());
   return std::shared_ptr<projections::view_store>(
       store->release(), [data, dir, generation](projections::view_store* s) {

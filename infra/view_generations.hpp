@@ -8,6 +8,7 @@
 #include <string>
 
 #include "domain/error.hpp"
+#include "infra/rocksdb_view_store.hpp"
 #include "projections/view_store.hpp"
 
 namespace fieldledger::infra {
@@ -31,7 +32,7 @@ enum class view_generation_mode { live, bulk };
 // its directory when, by then, another generation is current.
 [[nodiscard]] domain::result<std::shared_ptr<projections::view_store>> open_view_generation(
     const std::string& data, std::uint64_t generation,
-    view_generation_mode mode = view_generation_mode::live);
+    view_generation_mode mode = view_generation_mode::live, const view_store_memory& memory = {});
 
 // Removes the directories of every generation but keep (left behind by a crash mid-rebuild).
 void remove_other_view_generations(const std::string& data, std::uint64_t keep);
