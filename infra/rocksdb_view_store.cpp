@@ -78,6 +78,24 @@ result<std::optional<std::string>> rocksdb_view_store::get(std::string_view key)
   return std::optional<std::string>{std::move(v)};
 }
 
+// RocksDB's MultiGet: one look at the memtables and table versions for all the keys, and the
+// keys that share a data block read it once.
+result<std::vector<std::optional<std::string>>> rocksdb_view_store::get_many(
+    std::span<const std::string> keys) const {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->db->DefaultColumnFamily(), keys.size(),
+                      slices.data(), values.data(), statuses.data());
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return from_rocksdb(statuses[i], "read a view");
+    out[i].emplace(values[i].data(), values[i].size());
+  }
+  return out;
+}
+
 result<void> rocksdb_view_store::scan(std::string_view prefix, std::string_view after,
                                       const scan_fn& fn) const {
   // An iterator reads one consistent state of the store (RocksDB pins it when it is created),

@@ -25,6 +25,8 @@ class rocksdb_view_store final : public projections::view_store {
   ~rocksdb_view_store() override;
 
   domain::result<std::optional<std::string>> get(std::string_view key) const override;
+  domain::result<std::vector<std::optional<std::string>>> get_many(
+      std::span<const std::string> keys) const override;
   domain::result<void> scan(std::string_view prefix, std::string_view after,
                             const scan_fn& fn) const override;
   domain::result<void> commit(std::span<const projections::write_op> ops) override;

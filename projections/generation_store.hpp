@@ -18,6 +18,10 @@ class generation_store final : public view_store {
       std::string_view key) const override {
     return load()->get(key);
   }
+  [[nodiscard]] domain::result<std::vector<std::optional<std::string>>> get_many(
+      std::span<const std::string> keys) const override {
+    return load()->get_many(keys);
+  }
   [[nodiscard]] domain::result<void> scan(std::string_view prefix, std::string_view after,
                                           const scan_fn& fn) const override {
     return load()->scan(prefix, after, fn);

@@ -125,20 +125,19 @@ result<page> queries::customers(const customer_filter& f) const {
                    [&](std::string_view, std::string_view v) { return accept_doc(v); });
   }
   const std::string prefix = std::string(keys::customer_word_prefix) + q.front();
-  return collect(store_, prefix, f.cursor, f.limit,
-                 [&](std::string_view k, std::string_view) -> maybe_doc {
-                   auto text = store_.get(keys::customer(id_of_word_key(k)));
-                   if (!text) return std::unexpected(text.error());
-                   if (!*text) return std::optional<std::string>{};
-                   auto doc = parse_doc(**text);
-                   if (!doc) return std::unexpected(doc.error());
-                   const auto words = doc_words(*doc, k_customer_words);
-                   if (!first_matching_word(words, q.front(),
-                                            word_of_word_key(k, keys::customer_word_prefix))) {
-                     return std::optional<std::string>{};
-                   }
-                   return accept_doc(**text);
-                 });
+  return collect_docs(
+      store_, prefix, f.cursor, f.limit,
+      [](std::string_view k, std::string_view) { return keys::customer(id_of_word_key(k)); },
+      [&](std::string_view k, std::string_view text) -> maybe_doc {
+        auto doc = parse_doc(text);
+        if (!doc) return std::unexpected(doc.error());
+        const auto words = doc_words(*doc, k_customer_words);
+        if (!first_matching_word(words, q.front(),
+                                 word_of_word_key(k, keys::customer_word_prefix))) {
+          return std::optional<std::string>{};
+        }
+        return accept_doc(text);
+      });
 }
 
 result<page> queries::contacts_of(const customer_id& id, std::size_t limit,
@@ -147,10 +146,12 @@ result<page> queries::contacts_of(const customer_id& id, std::size_t limit,
   if (!customer) return std::unexpected(customer.error());
   if (!*customer) return fail(errc::not_found, "no customer with id \"" + id.get() + "\"");
   const auto prefix = keys::customer_contacts(id.get());
-  return collect(store_, prefix, cursor, limit,
-                 [&](std::string_view k, std::string_view) -> maybe_doc {
-                   return store_.get(keys::contact(k.substr(prefix.size())));
-                 });
+  return collect_docs(
+      store_, prefix, cursor, limit,
+      [&](std::string_view k, std::string_view) { return keys::contact(k.substr(prefix.size())); },
+      [](std::string_view, std::string_view text) -> maybe_doc {
+        return std::optional<std::string>{std::string(text)};
+      });
 }
 
 result<page> queries::contacts(const contact_filter& f) const {
@@ -225,12 +226,12 @@ template <typename Accept>
 result<page> indexed(const view_store& store, const std::string& index_prefix,
                      std::string_view doc_prefix, std::size_t limit, const std::string& cursor,
                      Accept accept) {
-  return collect(store, index_prefix, cursor, limit,
-                 [&](std::string_view k, std::string_view) -> maybe_doc {
-                   auto text = store.get(keys::key(doc_prefix, k.substr(index_prefix.size())));
-                   if (!text || !*text) return text;
-                   return accept(**text);
-                 });
+  return collect_docs(
+      store, index_prefix, cursor, limit,
+      [&](std::string_view k, std::string_view) {
+        return keys::key(doc_prefix, k.substr(index_prefix.size()));
+      },
+      [&](std::string_view, std::string_view text) { return accept(text); });
 }
 
 auto asset_accept(const asset_filter& f) {
@@ -453,12 +454,10 @@ result<page> by_value(const view_store& store, const owner_index& o, std::string
     return fail(errc::not_found, "no " + std::string(o.what) + " with id \"" +
                                      o.doc_key.substr(o.doc_key.find('/') + 1) + "\"");
   }
-  return collect(store, o.index, cursor, limit,
-                 [&](std::string_view, std::string_view id) -> maybe_doc {
-                   auto text = store.get(keys::key(doc_prefix, id));
-                   if (!text || !*text) return text;
-                   return accept(**text);
-                 });
+  return collect_docs(
+      store, o.index, cursor, limit,
+      [&](std::string_view, std::string_view id) { return keys::key(doc_prefix, id); },
+      [&](std::string_view, std::string_view text) { return accept(text); });
 }
 
 bool has_role(const value& contact, std::string_view role) {

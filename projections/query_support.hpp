@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/error.hpp"
 #include "domain/value.hpp"
@@ -72,6 +73,51 @@ domain::result<page> collect(const view_store& store, std::string_view prefix,
   if (failure) return std::unexpected(*failure);
   if (more) out.next_cursor = encode_cursor(last_key);
   return out;
+}
+
+// Collects one page of documents named by index keys: scans prefix after the cursor in chunks
+// of as many keys as the page still needs (and one more), reads each chunk's documents with one
+// get_many, and skips index keys whose document is gone. doc_key(key, value) names the
+// document of an index entry; accept(key, text) returns the document to include, or nullopt to
+// skip it. The page ends after its last included key, as collect's do.
+template <typename DocKey, typename Accept>
+domain::result<page> collect_docs(const view_store& store, std::string_view prefix,
+                                  const std::string& cursor, std::size_t limit, DocKey doc_key,
+                                  Accept accept) {
+  auto after = cursor_key(cursor, prefix);
+  if (!after) return std::unexpected(after.error());
+  const auto n = page_size(limit);
+  page out;
+  std::string from = *after, last_key;
+  std::vector<std::string> index_keys, doc_keys;
+  for (;;) {
+    const std::size_t want = n + 1 - out.items.size();
+    index_keys.clear();
+    doc_keys.clear();
+    auto scanned = store.scan(prefix, from, [&](std::string_view k, std::string_view v) {
+      index_keys.emplace_back(k);
+      doc_keys.push_back(doc_key(k, v));
+      return index_keys.size() < want;
+    });
+    if (!scanned) return std::unexpected(scanned.error());
+    if (index_keys.empty()) return out;
+    auto docs = store.get_many(doc_keys);
+    if (!docs) return std::unexpected(docs.error());
+    for (std::size_t i = 0; i < index_keys.size(); ++i) {
+      if (!(*docs)[i]) continue;
+      auto doc = accept(std::string_view(index_keys[i]), std::string_view(*(*docs)[i]));
+      if (!doc) return std::unexpected(doc.error());
+      if (!*doc) continue;
+      if (out.items.size() == n) {
+        out.next_cursor = encode_cursor(last_key);
+        return out;
+      }
+      out.items.push_back(std::move(**doc));
+      last_key = index_keys[i];
+    }
+    if (index_keys.size() < want) return out;  // the index has no more keys
+    from = index_keys.back();
+  }
 }
 
 // not_found naming what when there is no document at key.

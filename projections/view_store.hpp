@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/error.hpp"
 
@@ -24,6 +25,20 @@ class view_store {
   // The value at key, nullopt when absent. Thread-safe.
   [[nodiscard]] virtual domain::result<std::optional<std::string>> get(
       std::string_view key) const = 0;
+
+  // The values at keys, in the same order (nullopt where absent): a page of documents in one
+  // read. Thread-safe. This default reads them one by one.
+  [[nodiscard]] virtual domain::result<std::vector<std::optional<std::string>>> get_many(
+      std::span<const std::string> keys) const {
+    std::vector<std::optional<std::string>> out;
+    out.reserve(keys.size());
+    for (const auto& key : keys) {
+      auto v = get(key);
+      if (!v) return std::unexpected(v.error());
+      out.push_back(std::move(*v));
+    }
+    return out;
+  }
 
   // Calls fn(key, value) for keys starting with prefix, in byte order, beginning after
   // `after` (exclusive; "" = from the first), until fn returns false. Sees a consistent

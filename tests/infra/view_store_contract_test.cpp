@@ -75,6 +75,26 @@ TEST_P(ViewStoreContract, CommitAppliesPutsAndDeletesInOrder) {
   EXPECT_FALSE(store_->get("c")->has_value());
 }
 
+TEST_P(ViewStoreContract, GetManyAnswersEachKeyInTheOrderAsked) {
+  const std::string large(100000, 'x');  // larger than a data block
+  commit({{"a", "1"}, {"b", large}, {"c", std::string("3\0three", 7)}, {"d", "4"}});
+  commit({{"d", std::nullopt}});
+  const std::vector<std::string> keys{"c", "nope", "b", "a", "d", "c", ""};
+  auto v = store_->get_many(keys);
+  ASSERT_TRUE(v);
+  ASSERT_EQ(v->size(), keys.size());
+  EXPECT_EQ((*v)[0], std::string("3\0three", 7));
+  EXPECT_FALSE((*v)[1].has_value());
+  EXPECT_EQ((*v)[2], large);
+  EXPECT_EQ((*v)[3], "1");
+  EXPECT_FALSE((*v)[4].has_value());  // deleted
+  EXPECT_EQ((*v)[5], std::string("3\0three", 7));
+  EXPECT_FALSE((*v)[6].has_value());
+  auto none = store_->get_many({});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_P(ViewStoreContract, ScanHonoursPrefixOrderAfterAndStop) {
   commit({{"x/b", "2"}, {"x/a", "1"}, {"x/c", "3"}, {"y/a", "9"}, {"x", "0"}, {"w/z", "8"}});
   EXPECT_EQ(scan("x/"), (kv{{"x/a", "1"}, {"x/b", "2"}, {"x/c", "3"}}));
