@@ -47,6 +47,11 @@ result<std::unique_ptr<rocksdb_view_store>> rocksdb_view_store::open(
   rocksdb::Options options;
   options.create_if_missing = true;
   options.IncreaseParallelism(2);
+  // The projection runner's threads (one per partition) commit at once: one thread inserting
+  // the group's writes into the memtable cost less CPU than concurrent inserts (POST /v1/batch
+  // on a busy machine: 3.4-4.5 ms of server CPU per 100 commands against 4.0-6.1 ms, four
+  // alternating pairs of runs).
+  options.allow_concurrent_memtable_write = false;
   if (m == mode::bulk) {
     options.write_buffer_size = k_bulk_write_buffer_bytes;
     options.max_write_buffer_number = k_bulk_write_buffers;
