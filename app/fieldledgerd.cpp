@@ -51,6 +51,7 @@ struct config {
   std::size_t max_file_bytes = std::size_t{32} << 20;
   int blob_grace_s = 3600;           // unreferenced content younger than this is not collected
   std::size_t block_cache_mb = 256;  // the views' read cache, MiB
+  int idempotency_retention_h = 24;  // how long an Idempotency-Key is remembered
   infra::view_store_memory view_memory() const {
     return {.block_cache_bytes = block_cache_mb << 20};
   }
@@ -127,6 +128,7 @@ int serve(const config& cfg) {
   }
   commands::write_model model;
   model.set_secrets(secrets->get());
+  model.set_idempotency_retention(std::chrono::hours(cfg.idempotency_retention_h));
   if (auto restored = model.restore(**log); !restored) {
     spdlog::error("cannot restore the write model: {}", restored.error().detail);
     return 1;
@@ -294,6 +296,10 @@ int main(int argc, char** argv) {
   app.add_option("--blob-grace", cfg.blob_grace_s,
                  "seconds unreferenced file content is kept before it is collected")
       ->check(CLI::Range(0, 30 * 24 * 3600));
+  app.add_option("--idempotency-retention-hours", cfg.idempotency_retention_h,
+                 "hours an Idempotency-Key is remembered (by the log's time); a retry after "
+                 "that is decided anew")
+      ->check(CLI::Range(1, 24 * 365));
   app.add_option("--block-cache-mb", cfg.block_cache_mb,
                  "MiB of the views' data blocks kept in memory (RocksDB block cache)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));

@@ -143,6 +143,8 @@ void write_model::clear() {
   picklists_.clear();
   system_types_.clear();  // systems
   idempotency_.clear();
+  idempotency_by_time_.clear();
+  newest_event_at_ = 0;
   last_number_ = 0;
   reserved_number_ = 0;
   last_wo_number_ = 0;
@@ -380,16 +382,51 @@ void write_model::evolve(const event& e) {
 void write_model::settle(const event& e, const log_position& pos) {
   auto& entry = customers_[e.customer.get()];  // for the catalogue: its last position only
   entry.last = pos;
+  const auto at = seconds_of(e.time);
+  if (at > newest_event_at_) {
+    newest_event_at_ = at;
+    forget_old_idempotency_keys();
+  }
   if (e.idempotency_key.empty()) return;
-  auto& rec = idempotency_[idempotency_slot(e.actor, e.idempotency_key)];
+  if (at < newest_event_at_ - idempotency_retention_.count()) return;  // already past it
+  auto slot = idempotency_slot(e.actor, e.idempotency_key);
+  auto& rec = idempotency_[slot];
   // A command's events share its correlation id; its answer is about its last event, with
   // the status of its first (201 when that created the entity).
   const bool first_of_command = rec.correlation_id != e.correlation_id;
+  if (first_of_command) {
+    rec.at = at;
+    idempotency_by_time_.emplace(at, std::move(slot));
+  }
   const bool created = first_of_command ? creates_entity(e.type) : rec.outcome.status == 201;
   rec.request_digest = e.request_digest;
   rec.correlation_id = e.correlation_id;
   rec.outcome = make_outcome(entry.state, e.entity_id, e.version, pos, created);
   rec.outcome.replayed = true;
+}
+
+// Seconds since the epoch of an event's RFC 3339 UTC time ("2026-11-23T18:19:02.123Z"); 0 when
+// it does not parse (such a record is the first to go).
+std::int64_t write_model::seconds_of(std::string_view time) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  const std::string text(time.substr(0, 19));
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6) {
+    return 0;
+  }
+  const auto days = std::chrono::sys_days(std::chrono::year(y) / mo / d).time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::seconds>(days).count() + h * 3600 + mi * 60 + sec;
+}
+
+// Drops the idempotency records of commands older than the retention before the newest event.
+void write_model::forget_old_idempotency_keys() {
+  const auto cutoff = newest_event_at_ - idempotency_retention_.count();
+  auto it = idempotency_by_time_.begin();
+  for (; it != idempotency_by_time_.end() && it->first < cutoff; ++it) {
+    auto rec = idempotency_.find(it->second);
+    // The slot may have been taken again since (a retry after expiry): keep the newer record.
+    if (rec != idempotency_.end() && rec->second.at == it->first) idempotency_.erase(rec);
+  }
+  idempotency_by_time_.erase(idempotency_by_time_.begin(), it);
 }
 
 std::optional<customer_id> write_model::owner_of(std::string_view contact_id) const {

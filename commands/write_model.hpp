@@ -2,6 +2,8 @@
 // The write model: the state commands are decided against. Derived from the log only:
 // restore() replays it before commands are accepted; the pipeline applies each durable batch.
 // Owned by the writer thread: not thread-safe.
+#include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -16,6 +18,7 @@
 namespace fieldledger::commands {
 
 struct idempotency_record {
+  std::int64_t at = 0;  // seconds since the epoch of the command's events (their "time")
   std::string request_digest;
   std::string correlation_id;  // the command that made the record
   command_outcome outcome;     // its first answer (replayed = true)
@@ -68,6 +71,15 @@ class write_model final : public domain::decide_env {
   // The key that seals secret values (not owned; must outlive the model). Without one, a
   // command that stores a secret answers unavailable.
   void set_secrets(const domain::secret_box* box) noexcept { secrets_ = box; }
+
+  // How long an Idempotency-Key is remembered, counted in the log's own time: a record is
+  // dropped once an event more than this newer than its command has settled (restore() drops
+  // the same ones, so the model stays a function of the log). Default 24 h. Set it before
+  // restore().
+  void set_idempotency_retention(std::chrono::seconds retention) noexcept {
+    idempotency_retention_ = retention;
+  }
+  std::size_t idempotency_records() const noexcept { return idempotency_.size(); }
   const domain::owned_state* system_type(std::string_view id) const override;
   domain::result<std::string> seal(std::string_view plaintext,
                                    std::string_view associated_data) override;
@@ -129,6 +141,11 @@ class write_model final : public domain::decide_env {
   std::unordered_map<std::string, domain::owned_state> products_;      // by product code
   std::unordered_map<std::string, domain::picklist_state> picklists_;  // by list name
   std::unordered_map<std::string, idempotency_record> idempotency_;    // actor + '\n' + key
+  static std::int64_t seconds_of(std::string_view time);
+  void forget_old_idempotency_keys();
+  std::multimap<std::int64_t, std::string> idempotency_by_time_;  // at -> slot
+  std::int64_t newest_event_at_ = 0;                              // seconds, of any event
+  std::chrono::seconds idempotency_retention_{std::chrono::hours(24)};
   std::int64_t last_number_ = 0;      // highest customer number in the model
   std::int64_t reserved_number_ = 0;  // highest number handed to a decision
   // The same for work-order numbers ("WO-000001").
