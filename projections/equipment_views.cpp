@@ -96,9 +96,8 @@ class assets_view final : public view {
       if (const std::string serial(value(d).string_at("serial_no")); !serial.empty()) {
         b.put(keys::key("sn/", serial), e.entity_id);
       }
-      auto ok = facets(b, customer, {}, d, false);
-      b.put_doc(std::move(key), std::move(d));
-      return ok;
+      b.put(std::move(key), to_json(d));
+      return facets(b, customer, {}, d, false);
     }
     auto found = b.doc(key);
     if (!found) return std::unexpected(found.error());

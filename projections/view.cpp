@@ -17,19 +17,18 @@ result<std::optional<std::string>> batch::get(std::string_view key) {
   return store_.get(key);
 }
 
-void batch::write(std::string key, std::optional<std::string> value) {
-  if (auto it = index_.find(key); it != index_.end()) {
-    auto& e = it->second;
-    drop(e);
-    if (e.op != k_no_op) {
-      ops_[e.op].value = std::move(value);
-      return;
-    }
+batch::node& batch::write(std::string key, std::optional<std::string> value) {
+  auto it = index_.find(key);
+  if (it == index_.end()) it = index_.emplace(key, entry{}).first;
+  auto& e = it->second;
+  drop(e);
+  if (e.op == k_no_op) {
     e.op = ops_.size();
+    ops_.push_back({std::move(key), std::move(value)});
   } else {
-    index_.emplace(key, entry{.op = ops_.size()});
+    ops_[e.op].value = std::move(value);
   }
-  ops_.push_back({std::move(key), std::move(value)});
+  return *it;
 }
 
 void batch::put(std::string key, std::string value) { write(std::move(key), std::move(value)); }
@@ -63,18 +62,19 @@ result<batch::document> batch::doc(std::string_view key) {
 }
 
 batch::document batch::put_doc(std::string key, value doc) {
-  auto it = index_.find(key);
-  if (it == index_.end()) it = index_.emplace(std::move(key), entry{}).first;
-  it->second.decoded = true;
-  it->second.doc = std::move(doc);
-  const document out(*this, *it);
-  out.changed();
-  return out;
+  auto text = to_json(doc);
+  auto& n = write(std::move(key), std::move(text));
+  n.second.decoded = true;
+  n.second.doc = std::move(doc);
+  return document(*this, n);
 }
 
 void batch::document::changed() const {
   auto& e = node_->second;
-  e.dirty = true;
+  if (!e.dirty) {
+    e.dirty = true;
+    batch_->dirty_.push_back(node_);
+  }
   if (e.op != k_no_op) return;
   e.op = batch_->ops_.size();
   batch_->ops_.push_back({node_->first, std::nullopt});  // rendered before it is read
@@ -86,9 +86,10 @@ void batch::render(entry& e) {
 }
 
 std::vector<write_op> batch::take() {
-  for (auto& [key, e] : index_) {
-    if (e.dirty) render(e);
+  for (auto* n : dirty_) {
+    if (n->second.dirty) render(n->second);
   }
+  dirty_.clear();
   index_.clear();
   return std::exchange(ops_, {});
 }

@@ -18,10 +18,11 @@ namespace fieldledger::projections {
 // The writes of one commit, readable before they land, so later events of a batch see the
 // effect of earlier ones. Not thread-safe.
 //
-// A document can be read and changed decoded (doc()): it is parsed at most once per batch and
-// rendered to text once, when the ops are taken, however many events of the batch change it.
-// get() sees the current state of a changed document (it renders it on demand); put() and del()
-// of a key drop its decoded document, so a later doc() reads what they wrote.
+// A document can also be read and changed decoded (doc()): it is parsed at most once per batch,
+// and a changed one is rendered to text once, when the ops are taken, however many events of
+// the batch change it. get() sees the current state of a changed document (it renders it on
+// demand); put() and del() of a key drop its decoded document, so a later doc() reads what they
+// wrote.
 class batch {
   struct entry;
 
@@ -59,8 +60,9 @@ class batch {
   // The document at key, decoded (a null value when there is none), or an internal error when
   // its text is not a JSON object.
   [[nodiscard]] domain::result<document> doc(std::string_view key);
-  // Writes a decoded document (rendered when the ops are taken, as a changed one is), so that a
-  // new document is neither read first nor rendered for every later change in the batch.
+  // Puts a new document and keeps it decoded, so that later events of the batch change it
+  // without parsing it. It is rendered now (while it is in the cache), and once more at take()
+  // only if it is changed.
   document put_doc(std::string key, domain::value doc);
 
  private:
@@ -71,6 +73,7 @@ class batch {
     bool dirty = false;        // doc was changed since it was last rendered into ops_
     domain::value doc;
   };
+  using node = std::pair<const std::string, entry>;
   // Renders a dirty document into its op.
   void render(entry& e);
   // Drops the decoded document of e (a raw write supersedes it).
@@ -80,7 +83,7 @@ class batch {
     e.dirty = false;
     e.doc = domain::value{};
   }
-  void write(std::string key, std::optional<std::string> value);
+  node& write(std::string key, std::optional<std::string> value);
 
   const view_store& store_;
   std::vector<write_op> ops_;
@@ -93,6 +96,8 @@ class batch {
   };
   // Every key written or decoded in this batch. Nodes are stable, so documents may point in.
   std::unordered_map<std::string, entry, key_hash, std::equal_to<>> index_;
+  // The documents changed since they were last rendered (and some rendered since: see dirty).
+  std::vector<node*> dirty_;
 };
 
 inline domain::value& batch::document::operator*() const noexcept { return node_->second.doc; }

@@ -124,7 +124,7 @@ class contacts_view final : public view {
       stamp(d, e, true);
       reindex(b, keys::contact_word_prefix, e.entity_id, {}, words(d, k_contact_words));
       b.put(keys::customer_contacts(e.customer.get()) + e.entity_id, "");
-      b.put_doc(std::move(key), std::move(d));
+      b.put(std::move(key), to_json(d));
       return {};
     }
     auto found = b.doc(key);
