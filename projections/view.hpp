@@ -57,8 +57,8 @@ class batch {
     batch* batch_;
     std::pair<const std::string, entry>* node_;
   };
-  // The document at key, decoded (a null value when there is none), or an internal error when
-  // its text is not a JSON object.
+  // The document at key, decoded (a null value when there is none); the store's error, or an
+  // internal error when its text is not a JSON object.
   [[nodiscard]] domain::result<document> doc(std::string_view key);
   // Puts a new document and keeps it decoded, so that later events of the batch change it
   // without parsing it. It is rendered now (while it is in the cache), and once more at take()
