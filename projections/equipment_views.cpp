@@ -32,21 +32,21 @@ class sites_view final : public view {
     if (e.type == et::site_added) {
       auto d = new_doc(e);
       d["counts"] = object{{"assets", 0}};
-      b.put(keys::key(keys::site_prefix, e.entity_id), to_json(d));
+      b.put_doc(keys::key(keys::site_prefix, e.entity_id), std::move(d));
       b.put(keys::key("cs/", e.customer.get(), e.entity_id), "");
       return {};
     }
     if (e.type.starts_with("asset.")) return count_assets(e, b);
-    const auto key = keys::key(keys::site_prefix, e.entity_id);
-    auto doc = load(b, key);
+    auto key = keys::key(keys::site_prefix, e.entity_id);
+    auto doc = b.doc(key);
     if (!doc) return std::unexpected(doc.error());
-    if (doc->is_null()) return {};
+    if ((*doc)->is_null()) return {};
     if (e.type == et::site_changed) {
-      apply_changed(doc->as_object(), e.data);
-      stamp(doc->as_object(), e, false);
-      b.put(key, to_json(*doc));
+      apply_changed((*doc)->as_object(), e.data);
+      stamp((*doc)->as_object(), e, false);
+      doc->changed();
     } else if (e.type == et::site_removed) {
-      b.del(key);
+      b.del(std::move(key));
       b.del(keys::key("cs/", e.customer.get(), e.entity_id));
     }
     return {};
@@ -57,12 +57,11 @@ class sites_view final : public view {
   static result<void> count_assets(const event& e, batch& b) {
     const auto adjust = [&](std::string_view site, std::int64_t delta) -> result<void> {
       if (site.empty()) return {};
-      const auto key = keys::key(keys::site_prefix, site);
-      auto doc = load(b, key);
+      auto doc = b.doc(keys::key(keys::site_prefix, site));
       if (!doc) return std::unexpected(doc.error());
-      if (doc->is_null()) return {};
-      support::bump_count(doc->as_object(), "assets", delta);
-      b.put(key, to_json(*doc));
+      if ((*doc)->is_null()) return {};
+      support::bump_count((*doc)->as_object(), "assets", delta);
+      doc->changed();
       return {};
     };
     if (e.type == et::asset_registered) {
@@ -74,9 +73,10 @@ class sites_view final : public view {
       return adjust(e.data.string_at("to_site_id"), 1);
     }
     // retired: the asset view has the site it was at
-    auto asset = load(b, keys::key(keys::asset_prefix, e.entity_id));
+    auto asset = b.doc(keys::key(keys::asset_prefix, e.entity_id));
     if (!asset) return std::unexpected(asset.error());
-    return adjust(asset->string_at("site_id"), -1);
+    const std::string site((*asset)->string_at("site_id"));
+    return adjust(site, -1);
   }
 };
 
@@ -87,20 +87,21 @@ class assets_view final : public view {
   result<void> apply(const recorded_event& re, batch& b) override {
     const event& e = re.e;
     if (!e.type.starts_with("asset.")) return {};
-    const auto key = keys::key(keys::asset_prefix, e.entity_id);
+    auto key = keys::key(keys::asset_prefix, e.entity_id);
     const auto& customer = e.customer.get();
     if (e.type == et::asset_registered) {
       auto d = new_doc(e);
-      b.put(key, to_json(d));
       b.put(keys::key("sa/", d["site_id"].as_string(), e.entity_id), "");
       b.put(keys::key("ca/", customer, e.entity_id), "");
       if (const std::string serial(value(d).string_at("serial_no")); !serial.empty()) {
         b.put(keys::key("sn/", serial), e.entity_id);
       }
+      b.put(std::move(key), to_json(d));
       return facets(b, customer, {}, d, false);
     }
-    auto doc = load(b, key);
-    if (!doc) return std::unexpected(doc.error());
+    auto found = b.doc(key);
+    if (!found) return std::unexpected(found.error());
+    const auto& doc = *found;
     if (doc->is_null()) return {};
     object& d = doc->as_object();
     const object before = d;
@@ -122,7 +123,7 @@ class assets_view final : public view {
       if (auto ok = facets(b, customer, before, {}, true); !ok) return ok;
     }
     stamp(d, e, false);
-    b.put(key, to_json(*doc));
+    doc.changed();
     return {};
   }
 

@@ -105,10 +105,10 @@ class site_locations_view final : public view {
     const auto point_key = keys::key(keys::site_point_prefix, e.entity_id);
     auto held = b.get(point_key);
     if (!held) return std::unexpected(held.error());
-    auto doc = support::load(b, keys::key(keys::site_prefix, e.entity_id));
+    auto doc = b.doc(keys::key(keys::site_prefix, e.entity_id));
     if (!doc) return std::unexpected(doc.error());
     std::optional<geo::point> at;
-    if (const value* address = doc->find("address"); address != nullptr) {
+    if (const value* address = (*doc)->find("address"); address != nullptr) {
       const value* lat = address->find("lat");
       const value* lng = address->find("lng");
       if (lat != nullptr && lng != nullptr && lat->is_number() && lng->is_number()) {

@@ -203,16 +203,16 @@ class summary_counts_view final : public view {
     } else {
       return {};
     }
-    const auto key = keys::key("sm/", e.customer.get());
-    auto doc = load(b, key);
+    auto doc = b.doc(keys::key("sm/", e.customer.get()));
     if (!doc) return std::unexpected(doc.error());
-    object counts = doc->is_object() ? doc->as_object() : object{};
+    if (!(*doc)->is_object()) **doc = object{};
+    object& counts = (*doc)->as_object();
     for (const auto& [name, delta] : deltas) {
       auto it = counts.find(name);
       const std::int64_t n = it != counts.end() && it->second.is_int() ? it->second.as_int() : 0;
       counts.insert_or_assign(std::string(name), n + delta);
     }
-    b.put(key, to_json(value(std::move(counts))));
+    doc->changed();
     return {};
   }
 };

@@ -112,9 +112,7 @@ class contacts_view final : public view {
   result<void> apply(const recorded_event& re, batch& b) override {
     const event& e = re.e;
     if (!e.type.starts_with("contact.")) return {};
-    const auto key = keys::contact(e.entity_id);
-    auto doc = load(b, key);
-    if (!doc) return std::unexpected(doc.error());
+    auto key = keys::contact(e.entity_id);
     if (e.type == et::contact_added) {
       object d;
       if (const value* f = e.data.find("fields"); f != nullptr && f->is_object()) {
@@ -126,9 +124,12 @@ class contacts_view final : public view {
       stamp(d, e, true);
       reindex(b, keys::contact_word_prefix, e.entity_id, {}, words(d, k_contact_words));
       b.put(keys::customer_contacts(e.customer.get()) + e.entity_id, "");
-      b.put(key, to_json(d));
+      b.put(std::move(key), to_json(d));
       return {};
     }
+    auto found = b.doc(key);
+    if (!found) return std::unexpected(found.error());
+    const auto& doc = *found;
     if (doc->is_null()) return {};  // an event of a contact already removed
     object& d = doc->as_object();
     if (e.type == et::contact_changed) {
@@ -136,23 +137,22 @@ class contacts_view final : public view {
       apply_changed(d, e.data);
       stamp(d, e, false);
       reindex(b, keys::contact_word_prefix, e.entity_id, before, words(d, k_contact_words));
-      b.put(key, to_json(d));
+      doc.changed();
     } else if (e.type == et::contact_removed) {
       reindex(b, keys::contact_word_prefix, e.entity_id, words(d, k_contact_words), {});
       b.del(keys::customer_contacts(e.customer.get()) + e.entity_id);
-      b.del(key);
+      b.del(std::move(key));
     } else if (e.type == et::contact_primary_designated) {
       d["primary"] = true;
       stamp(d, e, false);
-      b.put(key, to_json(d));
+      doc.changed();
       const auto previous = e.data.string_at("previous_contact_id");
       if (!previous.empty()) {
-        const auto previous_key = keys::contact(previous);
-        auto old = load(b, previous_key);
+        auto old = b.doc(keys::contact(previous));
         if (!old) return std::unexpected(old.error());
-        if (old->is_object()) {
-          old->as_object()["primary"] = false;
-          b.put(previous_key, to_json(*old));
+        if ((*old)->is_object()) {
+          (*old)->as_object()["primary"] = false;
+          old->changed();
         }
       }
     }
@@ -167,7 +167,7 @@ class customers_view final : public view {
 
   result<void> apply(const recorded_event& re, batch& b) override {
     const event& e = re.e;
-    const auto key = keys::customer(e.customer.get());
+    auto key = keys::customer(e.customer.get());
     if (e.type == et::customer_registered) {
       object d;
       if (const value* f = e.data.find("fields"); f != nullptr && f->is_object()) {
@@ -180,11 +180,13 @@ class customers_view final : public view {
       d["counts"] = object{{"contacts", 0}, {"sites", 0}, {"assets", 0}};
       stamp(d, e, true);
       reindex(b, keys::customer_word_prefix, e.customer.get(), {}, words(d, k_customer_words));
-      b.put(key, to_json(d));
+      b.put_doc(std::move(key), std::move(d));
       return {};
     }
-    auto doc = load(b, key);
-    if (!doc) return std::unexpected(doc.error());
+    if (!affects(e.type)) return {};
+    auto found = b.doc(key);
+    if (!found) return std::unexpected(found.error());
+    const auto& doc = *found;
     if (doc->is_null()) return {};
     object& d = doc->as_object();
     if (e.type == et::customer_details_changed) {
@@ -209,17 +211,22 @@ class customers_view final : public view {
       }
     } else if (e.type == et::contact_primary_designated ||
                (e.type == et::contact_changed && primary_of(d) == e.entity_id)) {
-      auto contact = load(b, keys::contact(e.entity_id));
+      auto contact = b.doc(keys::contact(e.entity_id));
       if (!contact) return std::unexpected(contact.error());
-      d["primary_contact"] = contact->is_null() ? value{} : summary(*contact);
+      d["primary_contact"] = (*contact)->is_null() ? value{} : summary(**contact);
     } else {
       return {};
     }
-    b.put(key, to_json(d));
+    doc.changed();
     return {};
   }
 
  private:
+  // The event types that may change a customer document (after its registration).
+  static bool affects(std::string_view t) {
+    return t.starts_with("customer.") || t == et::site_added || t == et::site_removed ||
+           t == et::asset_registered || t == et::asset_retired || t.starts_with("contact.");
+  }
   static std::string_view primary_of(const object& d) {
     auto it = d.find("primary_contact");
     return it == d.end() ? std::string_view{} : it->second.string_at("id");

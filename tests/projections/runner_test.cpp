@@ -209,6 +209,33 @@ TEST_F(RunnerTest, IncrementalViewsEqualARebuildFromTheLog) {
   for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "first difference at " << i;
 }
 
+// Documents decoded and changed across a whole batch (batch::doc) are written as they are when
+// each event is a commit of its own.
+TEST_F(RunnerTest, ViewsAppliedInOneBatchEqualViewsAppliedOneEventPerBatch) {
+  write_history();
+  memory_view_store per_event, whole;
+  const auto views = make_views();
+  for (std::uint32_t p = 0; p < log_.partition_count(); ++p) {
+    auto events = log_.read(partition_id{p}, log_offset{0}, 100000);
+    ASSERT_TRUE(events);
+    batch all(whole);
+    for (const auto& re : *events) {
+      batch one(per_event);
+      for (const auto& v : views) {
+        ASSERT_TRUE(v->apply(re, one));
+        ASSERT_TRUE(v->apply(re, all));
+      }
+      ASSERT_TRUE(per_event.commit(one.take()));
+    }
+    ASSERT_TRUE(whole.commit(all.take()));
+  }
+  const auto a = dump(per_event), b = dump(whole);
+  ASSERT_GT(a.size(), 20u);
+  ASSERT_TRUE(std::ranges::any_of(a, [](const auto& kv) { return kv.first.starts_with("cu/"); }));
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "first difference at " << i;
+}
+
 // A clean stop applies the tail of the log first, so the views equal a rebuild (what
 // `fieldledger verify` checks after a SIGTERM).
 TEST_F(RunnerTest, ADrainedStopLeavesTheViewsEqualToTheLog) {
