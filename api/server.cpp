@@ -2,6 +2,7 @@
 
 #include <utility>  // before Asio: Boost 1.74's asio/awaitable.hpp needs std::exchange
 
+#include <pthread.h>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -502,7 +503,10 @@ domain::result<std::uint16_t> server::start() {
   impl_->do_accept();
   for (auto& ioc : impl_->iocs) {
     impl_->keep_running.push_back(net::make_work_guard(*ioc));
-    impl_->threads.emplace_back([&ioc = *ioc] { ioc.run(); });
+    impl_->threads.emplace_back([&ioc = *ioc] {
+      pthread_setname_np(pthread_self(), "fl-http");  // for top -H and perf
+      ioc.run();
+    });
   }
   return port;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <pthread.h>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -397,7 +398,10 @@ void pipeline::start() {
   if (impl_->running) return;
   impl_->running = true;
   impl_->stopping = false;
-  impl_->thread = std::thread([this] { impl_->run(); });
+  impl_->thread = std::thread([this] {
+    pthread_setname_np(pthread_self(), "fl-writer");  // for top -H and perf
+    impl_->run();
+  });
 }
 
 void pipeline::stop() {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "projections/checkpoints.hpp"
 #include "projections/view.hpp"
 
 namespace fieldledger::projections {
@@ -54,12 +55,17 @@ result<std::vector<view_state>> rebuilder::views() const {
   const auto n = log_.partition_count();
   std::vector<std::int64_t> ends(n);
   for (std::uint32_t p = 0; p < n; ++p) ends[p] = log_.end_offset(partition_id{p}).get();
-  for (auto& name : live_.view_names()) {
-    view_state v{std::move(name), {}, 0};
+  const auto names = live_.view_names();
+  std::vector<partition_checkpoints> checkpoints;
+  for (std::uint32_t p = 0; p < n; ++p) {
+    auto ck = partition_checkpoints::read(store_, names, p);
+    if (!ck) return std::unexpected(ck.error());
+    checkpoints.push_back(std::move(*ck));
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    view_state v{names[i], {}, 0};
     for (std::uint32_t p = 0; p < n; ++p) {
-      auto ck = store_.get(checkpoint_key(v.name, p));
-      if (!ck) return std::unexpected(ck.error());
-      const std::int64_t at = *ck ? std::stoll(**ck) : 0;
+      const std::int64_t at = checkpoints[p].next()[i];
       v.checkpoints.push_back(at);
       if (at >= ends[p]) continue;
       // Offsets that hold no event (Kafka's transaction markers) are no lag.

@@ -1,9 +1,14 @@
 #include "projections/runner.hpp"
 
+#include <pthread.h>
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+
 #include <mutex>
 #include <thread>
+
+#include "projections/checkpoints.hpp"
 
 namespace fieldledger::projections {
 
@@ -38,7 +43,7 @@ struct runner::impl {
   view_store& store;
   std::vector<std::unique_ptr<view>> views;
   // Per partition: next offset to apply, per view (loaded from the checkpoints) and the min.
-  std::vector<std::vector<std::int64_t>> view_next;
+  std::vector<partition_checkpoints> checkpoints;
   std::unique_ptr<std::atomic<std::int64_t>[]> applied_next;
   std::vector<std::int64_t> next;
   bool loaded = false;
@@ -54,16 +59,15 @@ struct runner::impl {
   result<void> load() {
     if (loaded) return {};
     const auto n = log.partition_count();
-    view_next.assign(n, std::vector<std::int64_t>(views.size(), 0));
+    std::vector<std::string> names;
+    for (const auto& v : views) names.emplace_back(v->name());
+    checkpoints.clear();
     for (std::uint32_t p = 0; p < n; ++p) {
-      std::int64_t lowest = std::numeric_limits<std::int64_t>::max();
-      for (std::size_t v = 0; v < views.size(); ++v) {
-        auto ck = store.get(checkpoint_key(views[v]->name(), p));
-        if (!ck) return std::unexpected(ck.error());
-        view_next[p][v] = *ck ? std::stoll(**ck) : 0;
-        lowest = std::min(lowest, view_next[p][v]);
-      }
-      applied_next[p].store(views.empty() ? 0 : lowest);
+      auto ck = partition_checkpoints::read(store, names, p);
+      if (!ck) return std::unexpected(ck.error());
+      const auto& next = ck->next();
+      applied_next[p].store(next.empty() ? 0 : *std::ranges::min_element(next));
+      checkpoints.push_back(std::move(*ck));
     }
     loaded = true;
     return {};
@@ -77,7 +81,7 @@ struct runner::impl {
     if (events->empty()) return 0;
     batch b(store);
     b.reserve(events->size() * k_writes_per_event);
-    auto& vn = view_next[p];
+    auto vn = checkpoints[p].next();
     for (const auto& re : *events) {
       for (std::size_t v = 0; v < views.size(); ++v) {
         if (re.position.offset.get() < vn[v]) continue;  // this view has it already
@@ -85,12 +89,12 @@ struct runner::impl {
       }
     }
     const auto end = events->back().position.offset.get() + 1;
-    for (std::size_t v = 0; v < views.size(); ++v) {
-      if (vn[v] < end) b.put(checkpoint_key(views[v]->name(), p), std::to_string(end));
-    }
+    auto after = checkpoints[p];  // kept as it was if the commit fails
+    for (auto& x : vn) x = std::max(x, end);
+    after.advance(b, end, vn);
     const auto ops = b.take();
     if (auto ok = store.commit(ops); !ok) return std::unexpected(ok.error());
-    for (auto& x : vn) x = std::max(x, end);
+    checkpoints[p] = std::move(after);
     applied_next[p].store(end);
     notify(p);
     return events->size();
@@ -114,6 +118,8 @@ struct runner::impl {
   }
 
   void follow(std::uint32_t p) {
+    const auto name = "fl-views-" + std::to_string(p);  // for top -H and perf (15 chars at most)
+    pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
     while (!stopping) {
       auto n = step(p);
       if (!n) {

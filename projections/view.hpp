@@ -1,7 +1,6 @@
 #pragma once
-// A view: a projection of the log into view_store keys. Each view owns a key prefix and its
-// checkpoints ("~ckpt/<view name>/<partition>" -> next offset, written by the runner in the
-// same commit as the data).
+// A view: a projection of the log into view_store keys. Each view owns a key prefix; the runner
+// writes its checkpoints in the same commit as the data (projections/checkpoints.hpp).
 #include <functional>
 #include <memory>
 #include <optional>
@@ -118,7 +117,7 @@ std::vector<std::unique_ptr<view>> make_views();
 // entry of each event; it is also the per-customer index of the log.
 std::unique_ptr<view> make_history_view();
 
-// Checkpoint key of a view for a partition.
+// The own checkpoint key of a view for a partition (projections/checkpoints.hpp).
 std::string checkpoint_key(std::string_view view_name, std::uint32_t partition);
 
 }  // namespace fieldledger::projections

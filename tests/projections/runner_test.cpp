@@ -10,6 +10,7 @@
 #include "infra/memory_event_log.hpp"
 #include "infra/secret_box.hpp"
 #include "json/parse.hpp"
+#include "projections/checkpoints.hpp"
 #include "projections/generation_store.hpp"
 #include "projections/memory_view_store.hpp"
 #include "projections/queries.hpp"
@@ -265,6 +266,125 @@ TEST_F(RunnerTest, ASecondRunnerResumesFromTheCheckpointsAndAppliesNothingTwice)
   const auto applied = second.applied();
   ASSERT_EQ(applied.size(), 4u);
   for (std::uint32_t p = 0; p < 4; ++p) EXPECT_EQ(applied[p], log_.end_offset(partition_id{p}));
+}
+
+// Views at the same offset share one checkpoint key per partition, however many views there
+// are, whether the runner followed the log event by event or caught up at once.
+TEST_F(RunnerTest, EachPartitionHasOneCheckpointKeyForAllTheViews) {
+  memory_view_store live;
+  runner incremental(log_, live, make_views());
+  incremental.start();
+  write_history();
+  ASSERT_TRUE(wait_applied(incremental));
+  incremental.stop();
+  const auto checkpoint_keys = [](const view_store& s) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(s.scan("~ckpt/", "", [&](std::string_view k, std::string_view) {
+      out.emplace_back(k);
+      return true;
+    }));
+    return out;
+  };
+  std::vector<std::string> expected;  // partitions without events have no checkpoint yet
+  for (std::uint32_t p = 0; p < 4; ++p) {
+    if (log_.end_offset(partition_id{p}).get() > 0) expected.push_back(shared_checkpoint_key(p));
+  }
+  ASSERT_GE(expected.size(), 2u);
+  EXPECT_EQ(checkpoint_keys(live), expected);
+  memory_view_store fresh;
+  runner rebuild(log_, fresh, make_views());
+  ASSERT_TRUE(rebuild.catch_up());
+  EXPECT_EQ(checkpoint_keys(fresh), expected);
+}
+
+// A view added to an existing store starts from the beginning on its own while the others stay
+// where they are; once it has caught up, the store equals a rebuild of all the views.
+TEST_F(RunnerTest, AViewAddedLaterCatchesUpAloneAndEndsEqualToARebuild) {
+  write_history();
+  memory_view_store store;
+  {
+    auto without_files = make_views();
+    std::erase_if(without_files, [](const auto& v) { return v->name() == "files"; });
+    ASSERT_EQ(without_files.size() + 1, make_views().size());
+    runner first(log_, store, std::move(without_files));
+    ASSERT_TRUE(first.catch_up());
+  }
+  EXPECT_FALSE(*store.get("~ckpt/*/0") == std::nullopt);
+  {
+    runner second(log_, store, make_views());
+    // The files view is behind: it applies the log from the start, the others apply nothing.
+    const auto applied = second.applied();
+    for (const auto& a : applied) EXPECT_EQ(a.get(), 0);
+    ASSERT_TRUE(second.catch_up());
+    for (std::uint32_t p = 0; p < 4; ++p) {
+      EXPECT_EQ(second.applied()[p], log_.end_offset(partition_id{p}));
+    }
+  }
+  memory_view_store fresh;
+  runner rebuild(log_, fresh, make_views());
+  ASSERT_TRUE(rebuild.catch_up());
+  EXPECT_EQ(dump(store), dump(fresh));
+}
+
+// A store written when each view had a checkpoint key of its own resumes from those keys, and
+// its next commit replaces them with the shared one.
+TEST_F(RunnerTest, ViewsResumeFromCheckpointKeysOfTheirOwn) {
+  write_history();
+  memory_view_store store;
+  {
+    runner first(log_, store, make_views());
+    ASSERT_TRUE(first.catch_up());
+  }
+  // Rewrite the shared checkpoints as an earlier release wrote them: one key per view.
+  std::vector<write_op> old_format;
+  for (std::uint32_t p = 0; p < 4; ++p) {
+    if (log_.end_offset(partition_id{p}).get() == 0) continue;
+    auto shared = store.get(shared_checkpoint_key(p));
+    ASSERT_TRUE(shared && *shared);
+    const auto end = std::to_string(log_.end_offset(partition_id{p}).get());
+    ASSERT_TRUE((*shared)->starts_with(end + "\n"));
+    old_format.push_back({shared_checkpoint_key(p), std::nullopt});
+    for (const auto& v : make_views()) old_format.push_back({checkpoint_key(v->name(), p), end});
+  }
+  ASSERT_TRUE(store.commit(old_format));
+  const auto before = dump(store);
+  {
+    runner second(log_, store, make_views());
+    ASSERT_TRUE(second.catch_up());
+    for (std::uint32_t p = 0; p < 4; ++p) {
+      EXPECT_EQ(second.applied()[p], log_.end_offset(partition_id{p}));
+    }
+    EXPECT_EQ(dump(store), before) << "nothing is applied twice";
+  }
+  // One more event: its partition's next commit leaves only the shared key there.
+  run(register_customer{object{{"name", "Gamma"}}});
+  const auto p = last_.back().partition.get();
+  runner third(log_, store, make_views());
+  ASSERT_TRUE(third.catch_up());
+  std::size_t own_keys = 0;
+  ASSERT_TRUE(store.scan("~ckpt/", "", [&](std::string_view k, std::string_view) {
+    if (!k.starts_with("~ckpt/*/") && k.ends_with("/" + std::to_string(p))) ++own_keys;
+    return true;
+  }));
+  EXPECT_EQ(own_keys, 0u);
+  memory_view_store fresh;
+  runner rebuild(log_, fresh, make_views());
+  ASSERT_TRUE(rebuild.catch_up());
+  auto a = dump(store), b = dump(fresh);
+  std::erase_if(a, [&](const auto& kv) { return kv.first.starts_with("~ckpt/"); });
+  std::erase_if(b, [&](const auto& kv) { return kv.first.starts_with("~ckpt/"); });
+  EXPECT_EQ(a, b);
+}
+
+// A checkpoint that does not hold an offset is a store fault, answered as an error.
+TEST_F(RunnerTest, ACheckpointThatIsNotAnOffsetIsAnError) {
+  memory_view_store store;
+  ASSERT_TRUE(store.commit(std::vector<write_op>{{shared_checkpoint_key(2), "12x\ncustomers"}}));
+  runner r(log_, store, make_views());
+  auto caught = r.catch_up();
+  ASSERT_FALSE(caught);
+  EXPECT_EQ(caught.error().code, errc::internal);
+  EXPECT_NE(caught.error().detail.find("~ckpt/*/2"), std::string::npos) << caught.error().detail;
 }
 
 TEST_F(RunnerTest, WhenAppliedAnswersTrueOnceAppliedAndFalseAtTheDeadline) {
