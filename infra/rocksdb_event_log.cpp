@@ -44,8 +44,13 @@ std::string event_key(std::uint32_t p, std::int64_t offset) {
 struct rocksdb_event_log::impl {
   std::unique_ptr<rocksdb::DB> db;
   std::uint32_t partitions = 1;
-  std::mutex mu;  // guards ends, closed; serializes appends
-  std::condition_variable appended;
+  // Serializes appends (each takes the next offsets), held across the synced write; readers
+  // and waiters do not take it, so they never wait for an fsync.
+  std::mutex appending;
+  std::mutex mu;  // guards ends and closed
+  // One per partition: an append wakes only the readers of the partitions it wrote to (with
+  // one for all, every projection thread woke for every append).
+  std::unique_ptr<std::condition_variable[]> appended;
   std::vector<std::int64_t> ends;
   bool closed = false;
 };
@@ -87,6 +92,7 @@ result<std::unique_ptr<rocksdb_event_log>> rocksdb_event_log::open(const std::st
   }
 
   p->ends.assign(p->partitions, 0);
+  p->appended = std::make_unique<std::condition_variable[]>(p->partitions);
   std::unique_ptr<rocksdb::Iterator> it(p->db->NewIterator(rocksdb::ReadOptions()));
   for (std::uint32_t part = 0; part < p->partitions; ++part) {
     const auto prefix = partition_prefix(part);
@@ -105,27 +111,36 @@ std::uint32_t rocksdb_event_log::partition_count() const noexcept { return impl_
 result<std::vector<log_position>> rocksdb_event_log::append(std::span<const event> events) {
   std::vector<log_position> out;
   out.reserve(events.size());
+  std::lock_guard appending(impl_->appending);
+  std::vector<std::int64_t> ends;
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->closed) return fail(errc::unavailable, "the event log is closed");
-    auto ends = impl_->ends;
-    rocksdb::WriteBatch batch;
-    std::string doc;
-    for (const auto& e : events) {
-      const auto p = partition_for(e.customer, impl_->partitions);
-      const auto offset = ends[p.get()]++;
-      doc.clear();
-      json::encode_event(e, doc);
-      batch.Put(event_key(p.get(), offset), doc);
-      out.push_back({p, log_offset{offset}});
+    ends = impl_->ends;  // only appends change them, and this one holds `appending`
+  }
+  rocksdb::WriteBatch batch;
+  std::string doc;
+  for (const auto& e : events) {
+    const auto p = partition_for(e.customer, impl_->partitions);
+    const auto offset = ends[p.get()]++;
+    doc.clear();
+    json::encode_event(e, doc);
+    batch.Put(event_key(p.get(), offset), doc);
+    out.push_back({p, log_offset{offset}});
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  const auto s = impl_->db->Write(wo, &batch);
+  if (!s.ok()) return from_rocksdb(s, "append to the event log");
+  std::vector<std::uint32_t> grown;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (std::uint32_t p = 0; p < impl_->partitions; ++p) {
+      if (ends[p] != impl_->ends[p]) grown.push_back(p);
     }
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    const auto s = impl_->db->Write(wo, &batch);
-    if (!s.ok()) return from_rocksdb(s, "append to the event log");
     impl_->ends = std::move(ends);
   }
-  impl_->appended.notify_all();
+  for (const auto p : grown) impl_->appended[p].notify_all();
   return out;
 }
 
@@ -161,7 +176,7 @@ bool rocksdb_event_log::wait_for(partition_id p, log_offset offset,
   if (p.get() >= impl_->partitions) return false;
   std::unique_lock lock(impl_->mu);
   const auto ready = [&] { return impl_->closed || impl_->ends[p.get()] > offset.get(); };
-  impl_->appended.wait_for(lock, timeout, ready);
+  impl_->appended[p.get()].wait_for(lock, timeout, ready);
   return impl_->ends[p.get()] > offset.get();
 }
 
@@ -170,7 +185,7 @@ void rocksdb_event_log::close() {
     std::lock_guard lock(impl_->mu);
     impl_->closed = true;
   }
-  impl_->appended.notify_all();
+  for (std::uint32_t p = 0; p < impl_->partitions; ++p) impl_->appended[p].notify_all();
 }
 
 }  // namespace fieldledger::infra

@@ -3,6 +3,8 @@
 // librdkafka mock cluster).
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <filesystem>
 #include <functional>
 #include <set>
@@ -90,7 +92,8 @@ event make_event(const std::string& customer, std::int64_t version) {
   e.time = now_rfc3339();
   e.actor = "contract";
   e.correlation_id = new_id();
-  e.data = object{{"version", version}, {"name", "Customer " + customer.substr(0, 8)},
+  e.data = object{{"version", version},
+                  {"name", "Customer " + customer.substr(0, 8)},
                   {"nested", object{{"list", array{1, 2.5, "x", nullptr, true}}}}};
   return e;
 }
@@ -102,7 +105,8 @@ class EventLogContract : public ::testing::TestWithParam<implementation> {
     ASSERT_TRUE(s_.log);
   }
   event_log& log() { return *s_.log; }
-  std::vector<recorded_event> read(partition_id p, std::int64_t from = 0, std::size_t max = 100000) {
+  std::vector<recorded_event> read(partition_id p, std::int64_t from = 0,
+                                   std::size_t max = 100000) {
     auto r = log().read(p, log_offset{from}, max);
     EXPECT_TRUE(r) << r.error().detail;
     return r ? *r : std::vector<recorded_event>{};
@@ -188,6 +192,32 @@ TEST_P(EventLogContract, WaitForAnswersAtOnceTimesOutAndWakesOnAppend) {
   });
   EXPECT_TRUE(log().wait_for(p, next, 10s));
   writer.join();
+}
+
+// An append to another partition does not end a wait (the wait times out), and one to the
+// awaited partition still does, while appends to others keep coming.
+TEST_P(EventLogContract, WaitForIgnoresAppendsToOtherPartitions) {
+  const std::string c = new_id();
+  const auto p = partition_for(customer_id{c}, k_partitions);
+  std::string other = new_id();
+  while (partition_for(customer_id{other}, k_partitions) == p) other = new_id();
+  const auto end = log().end_offset(p);
+  std::atomic<bool> stop{false};
+  std::thread elsewhere([&] {
+    for (int i = 1; !stop; ++i) {
+      EXPECT_TRUE(log().append(std::vector{make_event(other, i)}));
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  EXPECT_FALSE(log().wait_for(p, end, 150ms));
+  std::thread writer([&] {
+    std::this_thread::sleep_for(50ms);
+    EXPECT_TRUE(log().append(std::vector{make_event(c, 1)}));
+  });
+  EXPECT_TRUE(log().wait_for(p, end, 10s));
+  writer.join();
+  stop = true;
+  elsewhere.join();
 }
 
 TEST_P(EventLogContract, CloseWakesWaitersAndRefusesAppends) {
