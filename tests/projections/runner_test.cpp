@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <future>
+#include <set>
 
 #include "commands/pipeline.hpp"
 #include "infra/memory_event_log.hpp"
@@ -385,6 +386,32 @@ TEST_F(RunnerTest, ACheckpointThatIsNotAnOffsetIsAnError) {
   ASSERT_FALSE(caught);
   EXPECT_EQ(caught.error().code, errc::internal);
   EXPECT_NE(caught.error().detail.find("~ckpt/*/2"), std::string::npos) << caught.error().detail;
+}
+
+// History entries are written straight to text: each is the canonical JSON of its value (what
+// to_json wrote when the entry was built as an object first, so views written by earlier
+// releases still verify), over every kind of event of the history.
+TEST_F(RunnerTest, HistoryEntriesAreCanonicalJson) {
+  write_history();
+  memory_view_store store;
+  runner r(log_, store, make_views());
+  ASSERT_TRUE(r.catch_up());
+  std::size_t entries = 0;
+  std::set<std::string> types;
+  ASSERT_TRUE(store.scan("hi/", "", [&](std::string_view, std::string_view v) {
+    auto doc = json::parse(v);
+    EXPECT_TRUE(doc) << v;
+    if (!doc) return false;
+    EXPECT_EQ(to_json(*doc), v);
+    types.emplace(doc->string_at("type"));
+    ++entries;
+    return true;
+  }));
+  EXPECT_GE(entries, 40u);
+  for (const auto* t : {"customer.details-changed", "customer.deactivated", "contact.removed",
+                        "asset.moved", "contact.primary-designated", "system.assigned"}) {
+    EXPECT_TRUE(types.contains(t)) << t;
+  }
 }
 
 TEST_F(RunnerTest, WhenAppliedAnswersTrueOnceAppliedAndFalseAtTheDeadline) {
