@@ -19,9 +19,19 @@ std::string_view value::string_at(std::string_view key) const {
 
 void write_json_string(std::string_view s, std::string& out) {
   static constexpr char k_hex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char c : s) {
+  const auto plain = [](char c) {
     const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && c != '"' && c != '\\';
+  };
+  out.push_back('"');
+  // Runs of characters that need no escape are appended whole (most strings are one run):
+  // a character at a time, this was a tenth of the writer thread's time.
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t j = i;
+    while (j < s.size() && plain(s[j])) ++j;
+    out.append(s.data() + i, j - i);
+    if (j == s.size()) break;
+    const char c = s[j];
     switch (c) {
       case '"':
         out += "\\\"";
@@ -44,15 +54,14 @@ void write_json_string(std::string_view s, std::string& out) {
       case '\f':
         out += "\\f";
         break;
-      default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out.push_back(k_hex[u >> 4]);
-          out.push_back(k_hex[u & 0xf]);
-        } else {
-          out.push_back(c);
-        }
+      default: {
+        const auto u = static_cast<unsigned char>(c);
+        out += "\\u00";
+        out.push_back(k_hex[u >> 4]);
+        out.push_back(k_hex[u & 0xf]);
+      }
     }
+    i = j + 1;
   }
   out.push_back('"');
 }

@@ -48,6 +48,12 @@ TEST(ToJson, EscapesStringsPerRfc8259) {
       {"\x7f", "\"\x7f\""},
       {"caf\xc3\xa9 \xe2\x82\xac", "\"caf\xc3\xa9 \xe2\x82\xac\""},
       {"a/b", "\"a/b\""},
+      // escapes first, last, next to each other, alone (strings are written run by run)
+      {"", "\"\""},
+      {"\"", "\"\\\"\""},
+      {"\nab", "\"\\nab\""},
+      {"ab\\", "\"ab\\\\\""},
+      {"\"\\\n", "\"\\\"\\\\\\n\""},
   };
   for (const auto& c : cases) EXPECT_EQ(to_json(c.in), c.out) << c.in;
 }
