@@ -113,9 +113,11 @@ result<event> decode_event(std::string_view text) {
   const value* schema = d.find("schemaversion");
   if (schema == nullptr || !schema->is_int()) return bad("schemaversion is not an integer");
   e.schema_version = static_cast<int>(schema->as_int());
-  const value* data = d.find("data");
-  if (data == nullptr || !data->is_object()) return bad("data is not an object");
-  e.data = *data;
+  auto data = doc->as_object().find("data");
+  if (data == doc->as_object().end() || !data->second.is_object()) {
+    return bad("data is not an object");
+  }
+  e.data = std::move(data->second);  // the document is not read again: no deep copy
   if (auto up = upcast(e); !up) return std::unexpected(up.error());
   return e;
 }
