@@ -125,6 +125,49 @@ TEST_F(CliTest, ExportImportRebuildVerifyRoundTripsAndVerifyNamesACorruptedEntry
   EXPECT_EQ(tool("verify --data " + b + " 2>/dev/null").status, 0) << "rebuild repairs it";
 }
 
+// Views written by an earlier release hold one checkpoint key per view; verify compares what the
+// checkpoints say, so such a data directory verifies, and a checkpoint that is wrong does not.
+TEST_F(CliTest, VerifyComparesCheckpointsByTheirOffsetsNotTheirKeys) {
+  const auto a = dir("a");
+  populate(a);
+  const auto view_dir = infra::view_generation_dir(a, *infra::current_view_generation(a));
+  std::string one_view_key;
+  {
+    auto views = infra::rocksdb_view_store::open(view_dir);
+    ASSERT_TRUE(views);
+    std::vector<projections::write_op> old_format;
+    ASSERT_TRUE((*views)->scan("~ckpt/*/", "", [&](std::string_view k, std::string_view v) {
+      const std::string partition(k.substr(k.rfind('/') + 1));
+      const std::string text(v);
+      const auto nl = text.find('\n');
+      const std::string offset = text.substr(0, nl);
+      old_format.push_back({std::string(k), std::nullopt});
+      for (std::size_t at = nl; at != std::string::npos;) {
+        const auto next = text.find('\n', at + 1);
+        const auto name = text.substr(at + 1, next == std::string::npos ? next : next - at - 1);
+        old_format.push_back({"~ckpt/" + name + "/" + partition, offset});
+        at = next;
+      }
+      return true;
+    }));
+    ASSERT_GT(old_format.size(), 10u);
+    one_view_key = old_format.back().key;
+    ASSERT_TRUE((*views)->commit(old_format));
+  }
+  const auto old = tool("verify --data " + a + " 2>/dev/null");
+  EXPECT_EQ(old.status, 0) << old.out;
+  {
+    auto views = infra::rocksdb_view_store::open(view_dir);
+    ASSERT_TRUE(views);
+    const projections::write_op behind{one_view_key, std::string("1")};
+    ASSERT_TRUE((*views)->commit(std::span(&behind, 1)));
+  }
+  const auto wrong = tool("verify --data " + a + " 2>/dev/null");
+  EXPECT_EQ(wrong.status, 3) << wrong.out;
+  EXPECT_NE(wrong.out.find("~ckpt/"), std::string::npos);
+  EXPECT_NE(wrong.out.find("DIFFERS"), std::string::npos) << wrong.out;
+}
+
 TEST_F(CliTest, ABadFileImportsNothing) {
   const auto a = dir("a"), c = dir("c"), file = dir("bad.ndjson");
   populate(a);
