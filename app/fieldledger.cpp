@@ -215,8 +215,7 @@ int verify(const data_options& o) {
       }
       for (std::size_t v = 0; v < names.size(); ++v) {
         if (ck->next()[v] == 0) continue;
-        out.emplace_back("~ckpt/" + names[v] + "/" + std::to_string(p),
-                         std::to_string(ck->next()[v]));
+        out.emplace_back(projections::checkpoint_key(names[v], p), std::to_string(ck->next()[v]));
       }
     }
     return out;

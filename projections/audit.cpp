@@ -105,16 +105,18 @@ std::string history_entry(const recorded_event& re) {
   write_json_string(e.actor, out);
   out += ",\"changes\":[";
   bool first = true;
+  const auto separate = [&] {
+    if (!first) out += ',';
+    first = false;
+  };
   if (auto system = system_changes(e)) {  // systems: secrets masked
     for (const auto& c : *system) {
-      if (!first) out += ',';
-      first = false;
+      separate();
       write_json(c, out);
     }
   } else {
     for_each_change(e, [&](std::string_view field, const value& before, const value& after) {
-      if (!first) out += ',';
-      first = false;
+      separate();
       out += "{\"after\":";
       write_json(after, out);
       out += ",\"before\":";

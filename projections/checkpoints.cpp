@@ -32,7 +32,6 @@ result<partition_checkpoints> partition_checkpoints::read(const view_store& stor
                                                           std::uint32_t partition) {
   partition_checkpoints out;
   out.partition_ = partition;
-  out.views_.assign(views.begin(), views.end());
   out.next_.assign(views.size(), 0);
   out.own_.assign(views.size(), std::nullopt);
   const auto shared_key = shared_checkpoint_key(partition);
@@ -48,9 +47,8 @@ result<partition_checkpoints> partition_checkpoints::read(const view_store& stor
       const auto nl = rest.find('\n');
       const auto name = rest.substr(0, nl);
       rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
-      const auto it = std::ranges::find(out.views_, name);
-      if (it != out.views_.end())
-        out.next_[static_cast<std::size_t>(it - out.views_.begin())] = *at;
+      const auto it = std::ranges::find(views, name);
+      if (it != views.end()) out.next_[static_cast<std::size_t>(it - views.begin())] = *at;
     }
   }
   for (std::size_t v = 0; v < views.size(); ++v) {
@@ -66,20 +64,20 @@ result<partition_checkpoints> partition_checkpoints::read(const view_store& stor
   return out;
 }
 
-void partition_checkpoints::advance(batch& b, std::int64_t end,
+void partition_checkpoints::advance(batch& b, std::span<const std::string> views, std::int64_t end,
                                     const std::vector<std::int64_t>& next) {
   std::string shared = std::to_string(end);
-  for (std::size_t v = 0; v < views_.size(); ++v) {
+  for (std::size_t v = 0; v < views.size(); ++v) {
     next_[v] = next[v];
     if (next[v] == end) {
       shared += '\n';
-      shared += views_[v];
+      shared += views[v];
       if (own_[v]) {
-        b.del(checkpoint_key(views_[v], partition_));
+        b.del(checkpoint_key(views[v], partition_));
         own_[v].reset();
       }
     } else if (own_[v] != next[v]) {
-      b.put(checkpoint_key(views_[v], partition_), std::to_string(next[v]));
+      b.put(checkpoint_key(views[v], partition_), std::to_string(next[v]));
       own_[v] = next[v];
     }
   }

@@ -25,7 +25,8 @@ namespace fieldledger::projections {
 
 std::string shared_checkpoint_key(std::uint32_t partition);
 
-// The checkpoints of a set of views (in the order named) in one partition. Not thread-safe.
+// The checkpoints of a set of views (in the order named) in one partition. Cheap to copy (no
+// names: every call takes the same list of view names). Not thread-safe.
 class partition_checkpoints {
  public:
   // Reads them from the store; views it holds nothing for are at 0. Returns the store's error.
@@ -39,11 +40,12 @@ class partition_checkpoints {
   // applied this batch stand, at least one of them) and puts into b what the store needs for
   // that: the shared key for the views at end, own keys for the others where they changed, and
   // deletes of own keys that the shared key now covers. Commit b before calling again.
-  void advance(batch& b, std::int64_t end, const std::vector<std::int64_t>& next);
+  // REQUIRES: views as given to read().
+  void advance(batch& b, std::span<const std::string> views, std::int64_t end,
+               const std::vector<std::int64_t>& next);
 
  private:
   std::uint32_t partition_ = 0;
-  std::vector<std::string> views_;
   std::vector<std::int64_t> next_;
   std::vector<std::optional<std::int64_t>> own_;  // what each view's own key holds, if present
 };

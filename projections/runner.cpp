@@ -1,10 +1,10 @@
 #include "projections/runner.hpp"
 
 #include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-
 #include <mutex>
 #include <thread>
 
@@ -36,16 +36,17 @@ struct runner::impl {
       : log(l),
         store(s),
         views(std::move(v)),
-        applied_next(std::make_unique<std::atomic<std::int64_t>[]>(l.partition_count())),
-        next(l.partition_count()) {}
+        applied_next(std::make_unique<std::atomic<std::int64_t>[]>(l.partition_count())) {
+    for (const auto& each : views) names.emplace_back(each->name());
+  }
 
   event_log& log;
   view_store& store;
   std::vector<std::unique_ptr<view>> views;
+  std::vector<std::string> names;  // of the views, in their order: how checkpoints name them
   // Per partition: next offset to apply, per view (loaded from the checkpoints) and the min.
   std::vector<partition_checkpoints> checkpoints;
   std::unique_ptr<std::atomic<std::int64_t>[]> applied_next;
-  std::vector<std::int64_t> next;
   bool loaded = false;
 
   std::mutex mu;  // guards waiters
@@ -59,8 +60,6 @@ struct runner::impl {
   result<void> load() {
     if (loaded) return {};
     const auto n = log.partition_count();
-    std::vector<std::string> names;
-    for (const auto& v : views) names.emplace_back(v->name());
     checkpoints.clear();
     for (std::uint32_t p = 0; p < n; ++p) {
       auto ck = partition_checkpoints::read(store, names, p);
@@ -91,7 +90,7 @@ struct runner::impl {
     const auto end = events->back().position.offset.get() + 1;
     auto after = checkpoints[p];  // kept as it was if the commit fails
     for (auto& x : vn) x = std::max(x, end);
-    after.advance(b, end, vn);
+    after.advance(b, names, end, vn);
     const auto ops = b.take();
     if (auto ok = store.commit(ops); !ok) return std::unexpected(ok.error());
     checkpoints[p] = std::move(after);
@@ -217,11 +216,7 @@ result<void> runner::while_paused(const std::function<result<void>()>& fn) {
   return outcome;
 }
 
-std::vector<std::string> runner::view_names() const {
-  std::vector<std::string> out;
-  for (const auto& v : impl_->views) out.emplace_back(v->name());
-  return out;
-}
+std::vector<std::string> runner::view_names() const { return impl_->names; }
 
 bool runner::has_applied(const log_position& pos) const {
   if (pos.partition.get() >= impl_->log.partition_count()) return false;

@@ -162,6 +162,22 @@ class RunnerTest : public ::testing::Test {
     return out;
   }
 
+  // The views rebuilt from the whole log into a fresh store, as dump() gives them.
+  std::vector<std::pair<std::string, std::string>> rebuilt() {
+    memory_view_store fresh;
+    runner rebuild(log_, fresh, make_views());
+    EXPECT_TRUE(rebuild.catch_up());
+    return dump(fresh);
+  }
+  // Every partition applied up to the log's end.
+  void expect_at_end(const runner& r) {
+    const auto applied = r.applied();
+    ASSERT_EQ(applied.size(), log_.partition_count());
+    for (std::uint32_t p = 0; p < applied.size(); ++p) {
+      EXPECT_EQ(applied[p], log_.end_offset(partition_id{p})) << "partition " << p;
+    }
+  }
+
   bool wait_applied(const runner& r) {
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -188,10 +204,7 @@ TEST_F(RunnerTest, IncrementalViewsEqualARebuildFromTheLog) {
   ASSERT_TRUE(wait_applied(incremental));
   incremental.stop();
 
-  memory_view_store fresh;
-  runner rebuild(log_, fresh, make_views());
-  ASSERT_TRUE(rebuild.catch_up());
-  const auto a = dump(live), b = dump(fresh);
+  const auto a = dump(live), b = rebuilt();
   ASSERT_GT(a.size(), 20u);
   // systems: their views (documents, lists, sealed values) are part of what is compared
   for (const std::string prefix : {"yt/", "ys/", "yc/", "yd/", "yz/"}) {
@@ -247,10 +260,7 @@ TEST_F(RunnerTest, ADrainedStopLeavesTheViewsEqualToTheLog) {
   write_history();
   ASSERT_TRUE(r.stop_drained());
   for (const auto& p : last_) EXPECT_TRUE(r.has_applied(p)) << to_string(p);
-  memory_view_store fresh;
-  runner rebuild(log_, fresh, make_views());
-  ASSERT_TRUE(rebuild.catch_up());
-  EXPECT_EQ(dump(live), dump(fresh));
+  EXPECT_EQ(dump(live), rebuilt());
 }
 
 TEST_F(RunnerTest, ASecondRunnerResumesFromTheCheckpointsAndAppliesNothingTwice) {
@@ -264,9 +274,7 @@ TEST_F(RunnerTest, ASecondRunnerResumesFromTheCheckpointsAndAppliesNothingTwice)
   runner second(log_, store, make_views());
   ASSERT_TRUE(second.catch_up());
   EXPECT_EQ(dump(store), before);
-  const auto applied = second.applied();
-  ASSERT_EQ(applied.size(), 4u);
-  for (std::uint32_t p = 0; p < 4; ++p) EXPECT_EQ(applied[p], log_.end_offset(partition_id{p}));
+  expect_at_end(second);
 }
 
 // Views at the same offset share one checkpoint key per partition, however many views there
@@ -317,14 +325,9 @@ TEST_F(RunnerTest, AViewAddedLaterCatchesUpAloneAndEndsEqualToARebuild) {
     const auto applied = second.applied();
     for (const auto& a : applied) EXPECT_EQ(a.get(), 0);
     ASSERT_TRUE(second.catch_up());
-    for (std::uint32_t p = 0; p < 4; ++p) {
-      EXPECT_EQ(second.applied()[p], log_.end_offset(partition_id{p}));
-    }
+    expect_at_end(second);
   }
-  memory_view_store fresh;
-  runner rebuild(log_, fresh, make_views());
-  ASSERT_TRUE(rebuild.catch_up());
-  EXPECT_EQ(dump(store), dump(fresh));
+  EXPECT_EQ(dump(store), rebuilt());
 }
 
 // A store written when each view had a checkpoint key of its own resumes from those keys, and
@@ -352,9 +355,7 @@ TEST_F(RunnerTest, ViewsResumeFromCheckpointKeysOfTheirOwn) {
   {
     runner second(log_, store, make_views());
     ASSERT_TRUE(second.catch_up());
-    for (std::uint32_t p = 0; p < 4; ++p) {
-      EXPECT_EQ(second.applied()[p], log_.end_offset(partition_id{p}));
-    }
+    expect_at_end(second);
     EXPECT_EQ(dump(store), before) << "nothing is applied twice";
   }
   // One more event: its partition's next commit leaves only the shared key there.
@@ -368,10 +369,7 @@ TEST_F(RunnerTest, ViewsResumeFromCheckpointKeysOfTheirOwn) {
     return true;
   }));
   EXPECT_EQ(own_keys, 0u);
-  memory_view_store fresh;
-  runner rebuild(log_, fresh, make_views());
-  ASSERT_TRUE(rebuild.catch_up());
-  auto a = dump(store), b = dump(fresh);
+  auto a = dump(store), b = rebuilt();
   std::erase_if(a, [&](const auto& kv) { return kv.first.starts_with("~ckpt/"); });
   std::erase_if(b, [&](const auto& kv) { return kv.first.starts_with("~ckpt/"); });
   EXPECT_EQ(a, b);
@@ -465,10 +463,7 @@ TEST_F(RunnerTest, APauseKeepsWaitersWaitingAndFollowsOnFromTheSwappedStore) {
   run(register_customer{object{{"name", "After"}}});
   ASSERT_TRUE(wait_applied(r));
   r.stop();
-  memory_view_store fresh;
-  runner rebuild(log_, fresh, make_views());
-  ASSERT_TRUE(rebuild.catch_up());
-  EXPECT_EQ(dump(store), dump(fresh));
+  EXPECT_EQ(dump(store), rebuilt());
 }
 
 TEST_F(RunnerTest, FailingCommitsAreRetriedAndNothingIsLost) {
@@ -481,10 +476,7 @@ TEST_F(RunnerTest, FailingCommitsAreRetriedAndNothingIsLost) {
   ASSERT_TRUE(wait_applied(r));
   r.stop();
   EXPECT_EQ(store.failures.load(), 0);
-  memory_view_store fresh;
-  runner rebuild(log_, fresh, make_views());
-  ASSERT_TRUE(rebuild.catch_up());
-  EXPECT_EQ(dump(inner), dump(fresh));
+  EXPECT_EQ(dump(inner), rebuilt());
 }
 
 TEST_F(RunnerTest, QueriesSeeWhatTheViewsHold) {
