@@ -50,10 +50,11 @@ struct config {
   // files
   std::size_t max_file_bytes = std::size_t{32} << 20;
   int blob_grace_s = 3600;           // unreferenced content younger than this is not collected
-  std::size_t block_cache_mb = 256;  // the views' read cache, MiB
+  std::size_t block_cache_mb = 256;  // the views' data blocks in memory, MiB
+  std::size_t value_cache_mb = 128;  // the views' recently read values in memory, MiB
   int idempotency_retention_h = 24;  // how long an Idempotency-Key is remembered
   infra::view_store_memory view_memory() const {
-    return {.block_cache_bytes = block_cache_mb << 20};
+    return {.block_cache_bytes = block_cache_mb << 20, .value_cache_bytes = value_cache_mb << 20};
   }
 };
 
@@ -303,6 +304,10 @@ int main(int argc, char** argv) {
   app.add_option("--block-cache-mb", cfg.block_cache_mb,
                  "MiB of the views' data blocks kept in memory (RocksDB block cache)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  app.add_option("--value-cache-mb", cfg.value_cache_mb,
+                 "MiB of the views' recently read documents kept in memory in front of RocksDB "
+                 "(0: none)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20));
   auto* cert = app.add_option("--tls-cert", cfg.tls_cert, "serve HTTPS: PEM certificate (chain)")
                    ->check(CLI::ExistingFile);
   auto* key = app.add_option("--tls-key", cfg.tls_key, "serve HTTPS: PEM private key")

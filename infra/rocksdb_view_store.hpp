@@ -15,6 +15,9 @@ namespace fieldledger::infra {
 struct view_store_memory {
   // Data blocks, uncompressed (index and filter blocks are held apart, one per table file).
   std::size_t block_cache_bytes = std::size_t{256} << 20;
+  // Whole values read recently, in front of the store (infra/cached_view_store.hpp): a point
+  // read found there skips RocksDB. 0: none. Used by open_view_generation.
+  std::size_t value_cache_bytes = std::size_t{128} << 20;
 };
 
 class rocksdb_view_store final : public projections::view_store {

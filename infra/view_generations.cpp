@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "infra/cached_view_store.hpp"
 #include "infra/rocksdb_view_store.hpp"
 
 namespace fieldledger::infra {
@@ -78,7 +79,7 @@ result<std::shared_ptr<projections::view_store>> open_view_generation(
                                                                   : rocksdb_view_store::mode::live,
                                memory);
   if (!store) return std::unexpected(store.error());
-  return std::shared_ptr<projections::view_store>(
+  std::shared_ptr<projections::view_store> disk(
       store->release(), [data, dir, generation](projections::view_store* s) {
         delete s;
         const auto current = current_view_generation(data);
@@ -87,6 +88,10 @@ result<std::shared_ptr<projections::view_store>> open_view_generation(
           fs::remove_all(dir, ignored);
         }
       });
+  if (memory.value_cache_bytes == 0) return disk;
+  // A bulk build passes by the cache until it is sealed.
+  return std::shared_ptr<projections::view_store>(std::make_shared<cached_view_store>(
+      std::move(disk), memory.value_cache_bytes, mode == view_generation_mode::live));
 }
 
 void remove_other_view_generations(const std::string& data, std::uint64_t keep) {

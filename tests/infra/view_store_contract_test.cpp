@@ -1,9 +1,11 @@
-// The view-store port's contract over the in-memory fake and the RocksDB store.
+// The view-store port's contract over the in-memory fake, the RocksDB store, and the value
+// cache in front of each (a small one, so that entries are also evicted).
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <functional>
 
+#include "infra/cached_view_store.hpp"
 #include "infra/rocksdb_view_store.hpp"
 #include "projections/memory_view_store.hpp"
 
@@ -26,6 +28,19 @@ const store_impl k_stores[] = {
        auto s = rocksdb_view_store::open(dir.string());
        EXPECT_TRUE(s) << s.error().detail;
        return s ? std::move(*s) : nullptr;
+     }},
+    {"cached_memory",
+     [](const fs::path&) -> std::unique_ptr<view_store> {
+       return std::make_unique<cached_view_store>(
+           std::make_shared<projections::memory_view_store>(), 64 << 10);
+     }},
+    {"cached_rocksdb",
+     [](const fs::path& dir) -> std::unique_ptr<view_store> {
+       auto s = rocksdb_view_store::open(dir.string());
+       EXPECT_TRUE(s) << s.error().detail;
+       if (!s) return nullptr;
+       return std::make_unique<cached_view_store>(std::shared_ptr<view_store>(std::move(*s)),
+                                                  64 << 10);
      }},
 };
 
@@ -93,6 +108,27 @@ TEST_P(ViewStoreContract, GetManyAnswersEachKeyInTheOrderAsked) {
   auto none = store_->get_many({});
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty());
+}
+
+TEST_P(ViewStoreContract, ReadsAfterACommitSeeWhatItWrote) {
+  const std::vector<std::string> keys{"a", "b"};
+  for (int round = 0; round < 2; ++round) {  // the second round reads what the first kept
+    EXPECT_FALSE(store_->get("a")->has_value());
+    EXPECT_FALSE((*store_->get_many(keys))[1].has_value());
+    commit({{"a", "1"}, {"b", "2"}});
+    EXPECT_EQ(**store_->get("a"), "1");
+    EXPECT_EQ((*store_->get_many(keys))[1], "2");
+    commit({{"a", "3"}});
+    EXPECT_EQ(**store_->get("a"), "3");
+    EXPECT_EQ((*store_->get_many(keys))[0], "3");
+    commit({{"a", std::nullopt}});
+    EXPECT_FALSE(store_->get("a")->has_value());
+    EXPECT_FALSE((*store_->get_many(keys))[0].has_value());
+    EXPECT_EQ(**store_->get("b"), "2");
+    ASSERT_TRUE(store_->clear());
+    EXPECT_FALSE(store_->get("b")->has_value());
+    EXPECT_FALSE((*store_->get_many(keys))[1].has_value());
+  }
 }
 
 TEST_P(ViewStoreContract, ScanHonoursPrefixOrderAfterAndStop) {

@@ -1,0 +1,157 @@
+#include "infra/cached_view_store.hpp"
+
+#include <rocksdb/cache.h>
+
+#include <bit>
+#include <functional>
+
+namespace fieldledger::infra {
+
+using domain::result;
+using projections::write_op;
+
+namespace {
+using cached = std::optional<std::string>;  // nullopt: the key is absent from the store
+
+void drop(const rocksdb::Slice&, void* value) { delete static_cast<cached*>(value); }
+
+std::size_t charge_of(std::string_view key, const cached& value) {
+  return key.size() + sizeof(cached) + (value ? value->capacity() : 0);
+}
+}  // namespace
+
+cached_view_store::cached_view_store(std::shared_ptr<projections::view_store> inner,
+                                     std::size_t capacity_bytes, bool enabled)
+    : inner_(std::move(inner)),
+      cache_(rocksdb::NewLRUCache(capacity_bytes)),
+      enabled_(enabled && capacity_bytes > 0) {}
+
+cached_view_store::~cached_view_store() = default;
+
+std::size_t cached_view_store::stripe_of(std::string_view key) {
+  return std::hash<std::string_view>{}(key) % k_stripes;
+}
+
+cached_view_store::observed cached_view_store::observe(std::string_view key) const {
+  const auto i = stripe_of(key);
+  std::lock_guard lock(stripes_[i].mu);
+  return {i, stripes_[i].seq, stripes_[i].writers == 0};
+}
+
+void cached_view_store::keep(std::string_view key, const std::optional<std::string>& value,
+                             const observed& before) const {
+  if (!before.quiet) return;
+  auto& s = stripes_[before.stripe];
+  std::lock_guard lock(s.mu);
+  if (s.seq != before.seq || s.writers != 0) return;  // a commit came by: what we read may be old
+  auto* copy = new cached(value);
+  // Insert takes ownership (and frees it at once when the entry cannot be kept).
+  (void)cache_->Insert(rocksdb::Slice(key.data(), key.size()), copy, charge_of(key, *copy), drop);
+}
+
+bool cached_view_store::lookup(std::string_view key, std::optional<std::string>& out) const {
+  auto* h = cache_->Lookup(rocksdb::Slice(key.data(), key.size()));
+  if (h == nullptr) return false;
+  out = *static_cast<const cached*>(cache_->Value(h));
+  cache_->Release(h);
+  return true;
+}
+
+result<std::optional<std::string>> cached_view_store::get(std::string_view key) const {
+  if (!enabled_.load(std::memory_order_acquire)) return inner_->get(key);
+  std::optional<std::string> hit;
+  if (lookup(key, hit)) return hit;
+  const auto before = observe(key);
+  auto v = inner_->get(key);
+  if (v) keep(key, *v, before);
+  return v;
+}
+
+result<std::vector<std::optional<std::string>>> cached_view_store::get_many(
+    std::span<const std::string> keys) const {
+  if (!enabled_.load(std::memory_order_acquire)) return inner_->get_many(keys);
+  std::vector<std::optional<std::string>> out(keys.size());
+  std::vector<std::size_t> missed;
+  std::vector<std::string> missing;
+  std::vector<observed> before;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (lookup(keys[i], out[i])) continue;
+    missed.push_back(i);
+    missing.push_back(keys[i]);
+    before.push_back(observe(keys[i]));
+  }
+  if (missing.empty()) return out;
+  auto read = inner_->get_many(missing);
+  if (!read) return std::unexpected(read.error());
+  for (std::size_t j = 0; j < missed.size(); ++j) {
+    keep(missing[j], (*read)[j], before[j]);
+    out[missed[j]] = std::move((*read)[j]);
+  }
+  return out;
+}
+
+result<void> cached_view_store::scan(std::string_view prefix, std::string_view after,
+                                     const scan_fn& fn) const {
+  return inner_->scan(prefix, after, fn);
+}
+
+result<void> cached_view_store::commit(std::span<const write_op> ops) {
+  if (!enabled_.load(std::memory_order_acquire)) return inner_->commit(ops);
+  std::uint64_t touched = 0;
+  for (const auto& op : ops) touched |= std::uint64_t{1} << stripe_of(op.key);
+  static_assert(k_stripes <= 64, "one bit per stripe");
+  const auto each_stripe = [&](auto&& fn) {
+    for (auto bits = touched; bits != 0; bits &= bits - 1) {
+      auto& s = stripes_[std::countr_zero(bits)];
+      std::lock_guard lock(s.mu);
+      fn(s);
+    }
+  };
+  // From here until the commit is done, no read keeps what it read of these stripes, and a
+  // read that began before keeps nothing either (the sequence moved).
+  each_stripe([](stripe& s) {
+    ++s.writers;
+    ++s.seq;
+  });
+  for (const auto& op : ops) cache_->Erase(rocksdb::Slice(op.key));
+  auto ok = inner_->commit(ops);
+  each_stripe([](stripe& s) {
+    --s.writers;
+    ++s.seq;
+  });
+  return ok;
+}
+
+result<void> cached_view_store::clear() {
+  if (!enabled_.load(std::memory_order_acquire)) return inner_->clear();
+  for (auto& s : stripes_) {
+    std::lock_guard lock(s.mu);
+    ++s.writers;
+    ++s.seq;
+  }
+  // Erase (unlike EraseUnRefEntries) also removes an entry a reader holds at this moment.
+  std::vector<std::string> keys;
+  cache_->ApplyToAllEntries(
+      [&](const rocksdb::Slice& key, void*, std::size_t, rocksdb::Cache::DeleterFn) {
+        keys.push_back(key.ToString());
+      },
+      {});
+  for (const auto& k : keys) cache_->Erase(k);
+  auto ok = inner_->clear();
+  for (auto& s : stripes_) {
+    std::lock_guard lock(s.mu);
+    --s.writers;
+    ++s.seq;
+  }
+  return ok;
+}
+
+result<void> cached_view_store::seal() {
+  auto ok = inner_->seal();
+  if (ok && cache_->GetCapacity() > 0) enabled_.store(true, std::memory_order_release);
+  return ok;
+}
+
+std::size_t cached_view_store::usage() const { return cache_->GetUsage(); }
+
+}  // namespace fieldledger::infra
