@@ -67,26 +67,24 @@ result<std::optional<std::string>> cached_view_store::get(std::string_view key) 
   return v;
 }
 
+// A page of documents: the values held answer, the rest are read from the store and not kept
+// (pages over a store larger than the cache would only churn it: a site's asset page over 500k
+// assets cost 20 % more server CPU when every page kept its documents).
 result<std::vector<std::optional<std::string>>> cached_view_store::get_many(
     std::span<const std::string> keys) const {
   if (!enabled_.load(std::memory_order_acquire)) return inner_->get_many(keys);
   std::vector<std::optional<std::string>> out(keys.size());
   std::vector<std::size_t> missed;
   std::vector<std::string> missing;
-  std::vector<observed> before;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (lookup(keys[i], out[i])) continue;
     missed.push_back(i);
     missing.push_back(keys[i]);
-    before.push_back(observe(keys[i]));
   }
   if (missing.empty()) return out;
   auto read = inner_->get_many(missing);
   if (!read) return std::unexpected(read.error());
-  for (std::size_t j = 0; j < missed.size(); ++j) {
-    keep(missing[j], (*read)[j], before[j]);
-    out[missed[j]] = std::move((*read)[j]);
-  }
+  for (std::size_t j = 0; j < missed.size(); ++j) out[missed[j]] = std::move((*read)[j]);
   return out;
 }
 
