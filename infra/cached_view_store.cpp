@@ -35,15 +35,15 @@ std::size_t cached_view_store::stripe_of(std::string_view key) {
 cached_view_store::observed cached_view_store::observe(std::string_view key) const {
   const auto i = stripe_of(key);
   std::lock_guard lock(stripes_[i].mu);
-  return {i, stripes_[i].seq, stripes_[i].writers == 0};
+  return {i, stripes_[i].seq};
 }
 
 void cached_view_store::keep(std::string_view key, const std::optional<std::string>& value,
                              const observed& before) const {
-  if (!before.quiet) return;
   auto& s = stripes_[before.stripe];
   std::lock_guard lock(s.mu);
-  if (s.seq != before.seq || s.writers != 0) return;  // a commit came by: what we read may be old
+  // A commit in flight when the read began is still, or has moved the sequence when done.
+  if (s.seq != before.seq || s.writers != 0) return;  // what we read may be old
   auto* copy = new cached(value);
   // Insert takes ownership (and frees it at once when the entry cannot be kept).
   (void)cache_->Insert(rocksdb::Slice(key.data(), key.size()), copy, charge_of(key, *copy), drop);
@@ -93,54 +93,41 @@ result<void> cached_view_store::scan(std::string_view prefix, std::string_view a
   return inner_->scan(prefix, after, fn);
 }
 
+// Until writes over the stripes in `mask` end, no read keeps what it read of them, and a read
+// that began before keeps nothing either (the sequence moved).
+void cached_view_store::writing(std::uint64_t mask, bool begins) const {
+  static_assert(k_stripes <= 64, "one bit per stripe");
+  for (auto bits = mask; bits != 0; bits &= bits - 1) {
+    auto& s = stripes_[std::countr_zero(bits)];
+    std::lock_guard lock(s.mu);
+    s.writers = begins ? s.writers + 1 : s.writers - 1;
+    ++s.seq;
+  }
+}
+
 result<void> cached_view_store::commit(std::span<const write_op> ops) {
   if (!enabled_.load(std::memory_order_acquire)) return inner_->commit(ops);
   std::uint64_t touched = 0;
   for (const auto& op : ops) touched |= std::uint64_t{1} << stripe_of(op.key);
-  static_assert(k_stripes <= 64, "one bit per stripe");
-  const auto each_stripe = [&](auto&& fn) {
-    for (auto bits = touched; bits != 0; bits &= bits - 1) {
-      auto& s = stripes_[std::countr_zero(bits)];
-      std::lock_guard lock(s.mu);
-      fn(s);
-    }
-  };
-  // From here until the commit is done, no read keeps what it read of these stripes, and a
-  // read that began before keeps nothing either (the sequence moved).
-  each_stripe([](stripe& s) {
-    ++s.writers;
-    ++s.seq;
-  });
+  writing(touched, true);
   for (const auto& op : ops) cache_->Erase(rocksdb::Slice(op.key));
   auto ok = inner_->commit(ops);
-  each_stripe([](stripe& s) {
-    --s.writers;
-    ++s.seq;
-  });
+  writing(touched, false);
   return ok;
 }
 
 result<void> cached_view_store::clear() {
   if (!enabled_.load(std::memory_order_acquire)) return inner_->clear();
-  for (auto& s : stripes_) {
-    std::lock_guard lock(s.mu);
-    ++s.writers;
-    ++s.seq;
-  }
+  constexpr auto all = ~std::uint64_t{0} >> (64 - k_stripes);
+  writing(all, true);
   // Erase (unlike EraseUnRefEntries) also removes an entry a reader holds at this moment.
   std::vector<std::string> keys;
-  cache_->ApplyToAllEntries(
-      [&](const rocksdb::Slice& key, void*, std::size_t, rocksdb::Cache::DeleterFn) {
-        keys.push_back(key.ToString());
-      },
-      {});
+  cache_->ApplyToAllEntries([&](const rocksdb::Slice& key, void*, std::size_t,
+                                rocksdb::Cache::DeleterFn) { keys.push_back(key.ToString()); },
+                            {});
   for (const auto& k : keys) cache_->Erase(k);
   auto ok = inner_->clear();
-  for (auto& s : stripes_) {
-    std::lock_guard lock(s.mu);
-    --s.writers;
-    ++s.seq;
-  }
+  writing(all, false);
   return ok;
 }
 

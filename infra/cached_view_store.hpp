@@ -46,16 +46,16 @@ class cached_view_store final : public projections::view_store {
   static constexpr std::size_t k_stripes = 64;
   struct stripe {
     std::mutex mu;
-    std::uint64_t seq = 0;   // bumped by each commit that touches a key of the stripe
+    std::uint64_t seq = 0;      // bumped by each commit that touches a key of the stripe
     std::uint32_t writers = 0;  // commits in flight over the stripe's keys
   };
   struct observed {
     std::size_t stripe;
     std::uint64_t seq;
-    bool quiet;  // no commit was in flight
   };
   static std::size_t stripe_of(std::string_view key);
   observed observe(std::string_view key) const;
+  void writing(std::uint64_t stripe_mask, bool begins) const;
   void keep(std::string_view key, const std::optional<std::string>& value,
             const observed& before) const;
   bool lookup(std::string_view key, std::optional<std::string>& out) const;
