@@ -18,14 +18,21 @@ using namespace fieldledger::domain;
 
 struct rocksdb_view_store::impl {
   std::unique_ptr<rocksdb::DB> db;
-  // Held shared by writes, exclusively by seal(): no write without the log lands after the
-  // flush that seals the store.
+  // Held shared by writes, exclusively by seal(): the flush that seals the store holds every
+  // write that returned before it.
   std::shared_mutex sealing;
   bool bulk = false;  // guarded by sealing
 
-  rocksdb::WriteOptions write_options() const {
+  // No write-ahead log, live or bulk: the views are derived from the event log, and each
+  // commit carries its checkpoint. RocksDB flushes a single column family's memtables in
+  // order, so after a crash the store holds every commit up to some point and none after it
+  // (checkpoints included), and the runner applies the rest again from the log. Without the
+  // log a projection commit skips its write(2), the record's CRC and the WAL bookkeeping:
+  // projection-thread CPU per request on 20k customers (medians of 3 alternating runs),
+  // PATCH /v1/customers 54.8 -> 52.0 us, POST 47.1 -> 43.8 us, small against the noise.
+  static rocksdb::WriteOptions write_options() {
     rocksdb::WriteOptions wo;
-    wo.disableWAL = bulk;
+    wo.disableWAL = true;
     return wo;
   }
 };
@@ -40,7 +47,15 @@ constexpr int k_live_write_buffers = 2;
 }  // namespace
 
 rocksdb_view_store::rocksdb_view_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
-rocksdb_view_store::~rocksdb_view_store() = default;
+// A clean close keeps every commit: what the memtables hold goes to table files first (RocksDB
+// would flush them on close too, unless avoid_flush_during_shutdown is set; this does not
+// depend on it). A failed flush loses nothing the event log cannot give again.
+rocksdb_view_store::~rocksdb_view_store() {
+  if (!impl_ || !impl_->db) return;
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  (void)impl_->db->Flush(flush);
+}
 
 result<std::unique_ptr<rocksdb_view_store>> rocksdb_view_store::open(
     const std::string& dir, mode m, const view_store_memory& memory) {
@@ -154,10 +169,10 @@ result<void> rocksdb_view_store::clear() {
 
 result<void> rocksdb_view_store::seal() {
   std::unique_lock lock(impl_->sealing);
-  if (!impl_->bulk) return {};
   rocksdb::FlushOptions flush;
   flush.wait = true;
   if (const auto s = impl_->db->Flush(flush); !s.ok()) return from_rocksdb(s, "seal the views");
+  if (!impl_->bulk) return {};
   impl_->bulk = false;
   // Live writes are few and small: back to RocksDB's default memtables.
   const auto s =

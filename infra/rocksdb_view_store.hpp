@@ -1,8 +1,10 @@
 #pragma once
 // The view-store port on RocksDB (its own database, apart from the log). Commits are atomic
-// WriteBatches without fsync: views are rebuilt from the log, and each view's checkpoint
-// lands in the same batch as its data. Opened for a bulk build, commits skip the write-ahead
-// log (and larger memtables take them) until seal() flushes them to table files.
+// WriteBatches without a write-ahead log: views are rebuilt from the log, and each view's
+// checkpoint lands in the same batch as its data, so a crash loses the commits since the last
+// flush of the memtables, all of them and their checkpoints together, and the runner applies
+// those events again. seal() and a clean close flush. Opened for a bulk build, larger
+// memtables take the commits until seal().
 #include <memory>
 #include <string>
 

@@ -55,11 +55,11 @@ class view_store {
   // Removes every key (used by rebuild). Thread-safe.
   [[nodiscard]] virtual domain::result<void> clear() = 0;
 
-  // Makes every commit so far durable. A store opened for a bulk build (a rebuild's fresh
-  // generation, see infra/view_generations.hpp) commits without a write-ahead log until it is
-  // sealed, so a crash loses its unsealed commits in any order: such a store must be sealed
-  // before it becomes current. Later commits are write-ahead logged as usual. Thread-safe;
-  // nothing to do for a store that has no bulk mode.
+  // Makes every commit so far durable. A commit is atomic but may be lost in a crash (the
+  // RocksDB store has no write-ahead log: it keeps the commits up to its last flush and none
+  // after, and the checkpoints in them say where to resume), so a store built in bulk (a
+  // rebuild's fresh generation, see infra/view_generations.hpp) must be sealed before it
+  // becomes current. Thread-safe; nothing to do for a store that is not durable at all.
   [[nodiscard]] virtual domain::result<void> seal() { return {}; }
 };
 
