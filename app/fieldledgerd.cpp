@@ -18,6 +18,7 @@
 #include "commands/pipeline.hpp"
 #include "infra/file_blob_store.hpp"
 #include "infra/kafka_event_log.hpp"
+#include "infra/recent_events_log.hpp"
 #include "infra/rocksdb_event_log.hpp"
 #include "infra/rocksdb_view_store.hpp"
 #include "infra/secret_box.hpp"
@@ -52,6 +53,7 @@ struct config {
   int blob_grace_s = 3600;           // unreferenced content younger than this is not collected
   std::size_t block_cache_mb = 256;  // the views' data blocks in memory, MiB
   std::size_t value_cache_mb = 128;  // the views' recently read values in memory, MiB
+  std::size_t recent_events = 1024;  // events appended here kept decoded, per partition
   int idempotency_retention_h = 24;  // how long an Idempotency-Key is remembered
   infra::view_store_memory view_memory() const {
     return {.block_cache_bytes = block_cache_mb << 20, .value_cache_bytes = value_cache_mb << 20};
@@ -102,6 +104,9 @@ int serve(const config& cfg) {
     spdlog::error("cannot open the event log: {}", log.error().detail);
     return 1;
   }
+  // The events this process appends reach the projections (and live streams) as they were
+  // appended, without being read back from the log and decoded.
+  *log = std::make_unique<infra::recent_events_log>(std::move(*log), cfg.recent_events);
   const auto generation = infra::current_view_generation(cfg.data);
   if (!generation) {
     spdlog::error("{}", generation.error().detail);
@@ -307,6 +312,10 @@ int main(int argc, char** argv) {
   app.add_option("--value-cache-mb", cfg.value_cache_mb,
                  "MiB of the views' recently read documents kept in memory in front of RocksDB "
                  "(0: none)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20));
+  app.add_option("--recent-events", cfg.recent_events,
+                 "events appended by this server kept decoded per partition, so that the views "
+                 "apply them without reading them back from the log (0: none)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20));
   auto* cert = app.add_option("--tls-cert", cfg.tls_cert, "serve HTTPS: PEM certificate (chain)")
                    ->check(CLI::ExistingFile);

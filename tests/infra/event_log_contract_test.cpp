@@ -1,6 +1,6 @@
 // The event-log port's contract, run over every implementation: the in-memory fake, the
-// embedded RocksDB log, the fault-injecting decorator (with no fault armed) and Kafka (the
-// librdkafka mock cluster).
+// embedded RocksDB log, the fault-injecting decorator (with no fault armed), the decorator that
+// keeps recent appends and Kafka (the librdkafka mock cluster).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -15,6 +15,7 @@
 #include "infra/kafka_event_log.hpp"
 #include "infra/kafka_mock.hpp"
 #include "infra/memory_event_log.hpp"
+#include "infra/recent_events_log.hpp"
 #include "infra/rocksdb_event_log.hpp"
 
 namespace fieldledger::infra {
@@ -64,6 +65,12 @@ const implementation k_implementations[] = {
      [](subject& s) {
        s.inner = std::make_unique<memory_event_log>(k_partitions);
        s.log = std::make_unique<faulty_event_log>(*s.inner);
+     }},
+    // Small, so that reads are answered both from what it kept and by the log inside.
+    {"recent",
+     [](subject& s) {
+       s.log =
+           std::make_unique<recent_events_log>(std::make_unique<memory_event_log>(k_partitions), 3);
      }},
     {"kafka",
      [](subject& s) {

@@ -1,0 +1,120 @@
+#include "infra/recent_events_log.hpp"
+
+#include <algorithm>
+
+namespace fieldledger::infra {
+
+using namespace fieldledger::domain;
+
+namespace {
+// How long wait_for lets an append of this process keep the event it found: the append has
+// made it visible and returns about at once (the embedded log), or once the broker acknowledges
+// it (Kafka). After that the read goes to the inner log, which has it too.
+constexpr auto k_keep_grace = std::chrono::milliseconds(2);
+}  // namespace
+
+recent_events_log::recent_events_log(std::unique_ptr<event_log> inner, std::size_t per_partition)
+    : inner_(std::move(inner)), capacity_(per_partition), partitions_(inner_->partition_count()) {}
+
+result<std::vector<log_position>> recent_events_log::append(std::span<const event> events) {
+  {
+    std::lock_guard lock(mu_);
+    ++appending_;
+  }
+  auto positions = inner_->append(events);
+  // Copied outside the lock: readers are not held up by the copies.
+  std::vector<std::shared_ptr<const recorded_event>> copies;
+  if (positions && capacity_ > 0) {
+    copies.reserve(events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      copies.push_back(
+          std::make_shared<const recorded_event>(recorded_event{(*positions)[i], events[i]}));
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    --appending_;
+    for (auto& re : copies) keep(std::move(re));
+  }
+  kept_.notify_all();
+  return positions;
+}
+
+void recent_events_log::keep(std::shared_ptr<const recorded_event> re) {
+  const auto p = re->position.partition.get();
+  if (p >= partitions_.size()) return;
+  auto& part = partitions_[p];
+  const auto offset = re->position.offset.get();
+  const auto end = part.first + static_cast<std::int64_t>(part.events.size());
+  // Another writer's events (or a Kafka transaction marker) lie between: start again here.
+  if (offset != end) {
+    part.events.clear();
+    part.first = offset;
+  }
+  if (re->e.schema_version != k_current_schema_version) {
+    // Read back, it would be upcast: not kept, and nothing after it until the next gap-free run.
+    part.events.clear();
+    part.first = offset + 1;
+    return;
+  }
+  part.events.push_back(std::move(re));
+  while (part.events.size() > capacity_) {
+    part.events.pop_front();
+    ++part.first;
+  }
+}
+
+result<std::vector<recorded_event>> recent_events_log::read(partition_id p, log_offset from,
+                                                            std::size_t max) {
+  std::vector<std::shared_ptr<const recorded_event>> found;
+  {
+    std::lock_guard lock(mu_);
+    if (p.get() < partitions_.size() && max > 0 && partitions_[p.get()].holds(from.get())) {
+      const auto& part = partitions_[p.get()];
+      const auto begin = static_cast<std::size_t>(from.get() - part.first);
+      const auto n = std::min(max, part.events.size() - begin);
+      found.assign(part.events.begin() + static_cast<std::ptrdiff_t>(begin),
+                   part.events.begin() + static_cast<std::ptrdiff_t>(begin + n));
+      ++reads_kept_;
+    } else {
+      ++reads_inside_;
+    }
+  }
+  if (found.empty()) return inner_->read(p, from, max);
+  std::vector<recorded_event> out;
+  out.reserve(found.size());
+  for (const auto& re : found) out.push_back(*re);
+  return out;
+}
+
+bool recent_events_log::wait_for(partition_id p, log_offset offset,
+                                 std::chrono::milliseconds timeout) {
+  if (!inner_->wait_for(p, offset, timeout)) return false;
+  if (capacity_ == 0 || p.get() >= partitions_.size()) return true;
+  std::unique_lock lock(mu_);
+  kept_.wait_for(lock, k_keep_grace, [&] {
+    return closed_ || appending_ == 0 || partitions_[p.get()].holds(offset.get());
+  });
+  return true;
+}
+
+void recent_events_log::close() {
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+  }
+  kept_.notify_all();
+  inner_->close();
+}
+
+std::uint64_t recent_events_log::reads_kept() const {
+  std::lock_guard lock(mu_);
+  return reads_kept_;
+}
+
+std::uint64_t recent_events_log::reads_inside() const {
+  std::lock_guard lock(mu_);
+  return reads_inside_;
+}
+
+}  // namespace fieldledger::infra
