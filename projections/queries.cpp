@@ -221,15 +221,17 @@ result<page> queries::contacts(const contact_filter& f) const {
 
 namespace {
 
-// A page of the documents under doc_prefix named by the index keys under index_prefix.
+// A page of the documents under doc_prefix named by the index keys under index_prefix. An index
+// that holds its documents (sa/, the assets of a site) answers from the scan alone; an entry
+// it holds empty (written by an earlier release) is read from doc_prefix like the others.
 template <typename Accept>
 result<page> indexed(const view_store& store, const std::string& index_prefix,
                      std::string_view doc_prefix, std::size_t limit, const std::string& cursor,
                      Accept accept) {
   return collect_docs(
       store, index_prefix, cursor, limit,
-      [&](std::string_view k, std::string_view) {
-        return keys::key(doc_prefix, k.substr(index_prefix.size()));
+      [&](std::string_view k, std::string_view v) {
+        return v.empty() ? keys::key(doc_prefix, k.substr(index_prefix.size())) : std::string{};
       },
       [&](std::string_view, std::string_view text) { return accept(text); });
 }

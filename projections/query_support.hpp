@@ -78,8 +78,9 @@ domain::result<page> collect(const view_store& store, std::string_view prefix,
 // Collects one page of documents named by index keys: scans prefix after the cursor in chunks
 // of as many keys as the page still needs (and one more), reads each chunk's documents with one
 // get_many, and skips index keys whose document is gone. doc_key(key, value) names the
-// document of an index entry; accept(key, text) returns the document to include, or nullopt to
-// skip it. The page ends after its last included key, as collect's do.
+// document of an index entry, or is "" when the entry's value is the document itself (a
+// covering index: nothing more to read); accept(key, text) returns the document to include, or
+// nullopt to skip it. The page ends after its last included key, as collect's do.
 template <typename DocKey, typename Accept>
 domain::result<page> collect_docs(const view_store& store, std::string_view prefix,
                                   const std::string& cursor, std::size_t limit, DocKey doc_key,
@@ -90,22 +91,38 @@ domain::result<page> collect_docs(const view_store& store, std::string_view pref
   page out;
   std::string from = *after, last_key;
   std::vector<std::string> index_keys, doc_keys;
+  std::vector<std::optional<std::string>> docs;
   for (;;) {
     const std::size_t want = n + 1 - out.items.size();
     index_keys.clear();
     doc_keys.clear();
+    docs.clear();
+    std::vector<std::size_t> to_read;  // the entries whose documents are read from doc keys
     auto scanned = store.scan(prefix, from, [&](std::string_view k, std::string_view v) {
       index_keys.emplace_back(k);
-      doc_keys.push_back(doc_key(k, v));
+      auto dk = doc_key(k, v);
+      if (dk.empty()) {
+        docs.emplace_back(std::string(v));
+      } else {
+        docs.emplace_back();
+        to_read.push_back(doc_keys.size());
+      }
+      doc_keys.push_back(std::move(dk));
       return index_keys.size() < want;
     });
     if (!scanned) return std::unexpected(scanned.error());
     if (index_keys.empty()) return out;
-    auto docs = store.get_many(doc_keys);
-    if (!docs) return std::unexpected(docs.error());
+    if (!to_read.empty()) {
+      std::vector<std::string> read_keys;
+      read_keys.reserve(to_read.size());
+      for (auto i : to_read) read_keys.push_back(std::move(doc_keys[i]));
+      auto read = store.get_many(read_keys);
+      if (!read) return std::unexpected(read.error());
+      for (std::size_t j = 0; j < to_read.size(); ++j) docs[to_read[j]] = std::move((*read)[j]);
+    }
     for (std::size_t i = 0; i < index_keys.size(); ++i) {
-      if (!(*docs)[i]) continue;
-      auto doc = accept(std::string_view(index_keys[i]), std::string_view(*(*docs)[i]));
+      if (!docs[i]) continue;
+      auto doc = accept(std::string_view(index_keys[i]), std::string_view(*docs[i]));
       if (!doc) return std::unexpected(doc.error());
       if (!*doc) continue;
       if (out.items.size() == n) {

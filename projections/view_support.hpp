@@ -18,5 +18,7 @@ void apply_changed(domain::object& doc, const domain::value& data);
 domain::object new_doc(const domain::event& e);
 // Adds delta to the integer member counts.<name> of doc.
 void bump_count(domain::object& doc, std::string_view name, std::int64_t delta);
+// The string member name of doc, "" when absent or not a string (no copy of doc).
+std::string_view string_of(const domain::object& doc, std::string_view name);
 
 }  // namespace fieldledger::projections::support

@@ -71,6 +71,12 @@ void bump_count(object& doc, std::string_view name, std::int64_t delta) {
   counts.as_object()[std::string(name)] = (n != nullptr && n->is_int() ? n->as_int() : 0) + delta;
 }
 
+std::string_view string_of(const object& doc, std::string_view name) {
+  const auto it = doc.find(name);
+  if (it == doc.end() || !it->second.is_string()) return {};
+  return it->second.as_string();
+}
+
 }  // namespace support
 
 namespace {
