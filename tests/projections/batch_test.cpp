@@ -9,31 +9,12 @@
 #include "json/parse.hpp"
 #include "projections/memory_view_store.hpp"
 #include "projections/view.hpp"
+#include "tests/projections/test_support.hpp"
 
 namespace fieldledger::projections {
 namespace {
 
 using namespace fieldledger::domain;
-
-// Counts the gets that reach the store.
-class counting_store final : public view_store {
- public:
-  explicit counting_store(view_store& inner) : inner_(inner) {}
-  mutable std::atomic<std::size_t> gets{0};
-  result<std::optional<std::string>> get(std::string_view key) const override {
-    ++gets;
-    return inner_.get(key);
-  }
-  result<void> scan(std::string_view prefix, std::string_view after,
-                    const scan_fn& fn) const override {
-    return inner_.scan(prefix, after, fn);
-  }
-  result<void> commit(std::span<const write_op> ops) override { return inner_.commit(ops); }
-  result<void> clear() override { return inner_.clear(); }
-
- private:
-  view_store& inner_;
-};
 
 class BatchTest : public ::testing::Test {
  protected:
@@ -55,7 +36,7 @@ class BatchTest : public ::testing::Test {
   }
 
   memory_view_store inner_;
-  counting_store store_{inner_};
+  test_support::counting_store store_{inner_};
 };
 
 TEST_F(BatchTest, ADocumentIsReadAndParsedOnceAndIsTheSameObjectEachTime) {

@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
-#include <future>
 
 #include "commands/pipeline.hpp"
 #include "infra/memory_event_log.hpp"
@@ -15,33 +13,12 @@
 #include "projections/memory_view_store.hpp"
 #include "projections/queries.hpp"
 #include "projections/runner.hpp"
+#include "tests/projections/test_support.hpp"
 
 namespace fieldledger::projections {
 namespace {
 
 using namespace fieldledger::domain;
-
-// Counts the point reads of a query (get, and each key of get_many).
-class counting_store final : public view_store {
- public:
-  explicit counting_store(const view_store& inner) : inner_(inner) {}
-  mutable std::atomic<std::size_t> gets{0};
-  result<std::optional<std::string>> get(std::string_view key) const override {
-    ++gets;
-    return inner_.get(key);
-  }
-  result<void> scan(std::string_view prefix, std::string_view after,
-                    const scan_fn& fn) const override {
-    return inner_.scan(prefix, after, fn);
-  }
-  result<void> commit(std::span<const write_op>) override {
-    return fail(errc::internal, "read only");
-  }
-  result<void> clear() override { return fail(errc::internal, "read only"); }
-
- private:
-  const view_store& inner_;
-};
 
 class EquipmentViews : public ::testing::Test {
  protected:
@@ -58,17 +35,13 @@ class EquipmentViews : public ::testing::Test {
   void TearDown() override { pipeline_.stop(); }
 
   value run(command cmd) {
-    std::promise<result<commands::command_outcome>> done;
-    pipeline_.submit(std::move(cmd), {"tester", "", ""},
-                     [&](result<commands::command_outcome> r) { done.set_value(std::move(r)); });
-    auto r = done.get_future().get();
-    EXPECT_TRUE(r) << r.error().detail;
+    auto r = test_support::run(pipeline_, std::move(cmd));
     return r ? r->body : value{};
   }
   void catch_up() { ASSERT_TRUE(runner_.catch_up()); }
   std::optional<std::string> at(const std::string& key) { return *store_.get(key); }
   std::vector<std::string> page_of(const site_id& s, const asset_filter& f = {}) {
-    counting_store counted(store_);
+    test_support::counting_store counted(store_);
     auto p = queries(counted).assets_of_site(s, f);
     EXPECT_TRUE(p) << p.error().detail;
     last_gets_ = counted.gets;

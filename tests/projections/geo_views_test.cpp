@@ -13,36 +13,12 @@
 #include "projections/memory_view_store.hpp"
 #include "projections/queries.hpp"
 #include "projections/runner.hpp"
+#include "tests/projections/test_support.hpp"
 
 namespace fieldledger::projections {
 namespace {
 
 using namespace fieldledger::domain;
-
-// Counts the keys a query reads (each get, each key a scan visits).
-class counting_store final : public view_store {
- public:
-  explicit counting_store(const view_store& inner) : inner_(inner) {}
-  mutable std::atomic<std::size_t> reads{0};
-  result<std::optional<std::string>> get(std::string_view key) const override {
-    ++reads;
-    return inner_.get(key);
-  }
-  result<void> scan(std::string_view prefix, std::string_view after,
-                    const scan_fn& fn) const override {
-    return inner_.scan(prefix, after, [&](std::string_view k, std::string_view v) {
-      ++reads;
-      return fn(k, v);
-    });
-  }
-  result<void> commit(std::span<const write_op>) override {
-    return fail(errc::internal, "read only");
-  }
-  result<void> clear() override { return fail(errc::internal, "read only"); }
-
- private:
-  const view_store& inner_;
-};
 
 value point(double lat, double lng) { return object{{"lat", lat}, {"lng", lng}}; }
 
@@ -55,11 +31,7 @@ class GeoViews : public ::testing::Test {
   void TearDown() override { pipeline_.stop(); }
 
   value run(command cmd) {
-    std::promise<result<commands::command_outcome>> done;
-    pipeline_.submit(std::move(cmd), {"tester", "", ""},
-                     [&](result<commands::command_outcome> r) { done.set_value(std::move(r)); });
-    auto r = done.get_future().get();
-    EXPECT_TRUE(r) << r.error().detail;
+    auto r = test_support::run(pipeline_, std::move(cmd));
     return r ? r->body : value{};
   }
   std::string site(const customer_id& c, double lat, double lng) {
@@ -97,13 +69,12 @@ TEST_F(GeoViews, NearbyReadsTheCellsAroundThePointNotEverySite) {
   runner r(log_, store, make_views());
   ASSERT_TRUE(r.catch_up());
 
-  counting_store counted(store);
+  test_support::counting_store counted(store);
   const queries q(counted);
   auto near = q.nearby(51.5, -0.1, 5000, 10);
   ASSERT_TRUE(near) << near.error().detail;
   EXPECT_EQ(ids(*near), (std::vector<std::string>{a, b, c}));
-  EXPECT_LT(counted.reads.load(), 40u)
-      << "keys read for a 5 km query among " << far + 3 << " sites";
+  EXPECT_LT(counted.reads(), 40u) << "keys read for a 5 km query among " << far + 3 << " sites";
 
   // The same answer as a full scan with the exact distance.
   auto wide = q.nearby(51.5, -0.1, 1'000'000, 500);
@@ -136,12 +107,12 @@ TEST_F(GeoViews, ContainmentReadsOnlyTheGeofencesOfThePointsCells) {
   memory_view_store store;
   runner r(log_, store, make_views());
   ASSERT_TRUE(r.catch_up());
-  counting_store counted(store);
+  test_support::counting_store counted(store);
   const queries q(counted);
   auto hit = q.containing(-50 + 0.3 * 7, 10 + 0.5 * 7 + 0.01);  // ~700 m from site 7's centre
   ASSERT_TRUE(hit) << hit.error().detail;
   EXPECT_EQ(ids(*hit), std::vector<std::string>{sites[7]});
-  EXPECT_LT(counted.reads.load(), 20u);
+  EXPECT_LT(counted.reads(), 20u);
   auto miss = q.containing(-50 + 0.3 * 7, 10 + 0.5 * 7 + 0.05);  // ~3.5 km away
   ASSERT_TRUE(miss);
   EXPECT_TRUE(miss->items.empty());
