@@ -45,17 +45,16 @@ void recent_events_log::keep(std::shared_ptr<const recorded_event> re) {
   if (p >= partitions_.size()) return;
   auto& part = partitions_[p];
   const auto offset = re->position.offset.get();
-  const auto end = part.first + static_cast<std::int64_t>(part.events.size());
-  // Another writer's events (or a Kafka transaction marker) lie between: start again here.
-  if (offset != end) {
-    part.events.clear();
-    part.first = offset;
-  }
   if (re->e.schema_version != k_current_schema_version) {
-    // Read back, it would be upcast: not kept, and nothing after it until the next gap-free run.
+    // Read back, it would be upcast: not kept, and the run starts again after it.
     part.events.clear();
     part.first = offset + 1;
     return;
+  }
+  // Another writer's events (or a Kafka transaction marker) lie between: start again here.
+  if (offset != part.first + static_cast<std::int64_t>(part.events.size())) {
+    part.events.clear();
+    part.first = offset;
   }
   part.events.push_back(std::move(re));
   while (part.events.size() > capacity_) {

@@ -34,7 +34,7 @@ class recent_events_log final : public domain::event_log {
                 std::chrono::milliseconds timeout) override;
   void close() override;
 
-  // Reads answered here and by the inner log, for tests and metrics.
+  // Reads answered here and by the inner log (for tests).
   std::uint64_t reads_kept() const;
   std::uint64_t reads_inside() const;
 

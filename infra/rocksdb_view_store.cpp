@@ -7,7 +7,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
-#include <shared_mutex>
+#include <mutex>
 #include <vector>
 
 #include "infra/rocksdb_status.hpp"
@@ -18,10 +18,10 @@ using namespace fieldledger::domain;
 
 struct rocksdb_view_store::impl {
   std::unique_ptr<rocksdb::DB> db;
-  // Held shared by writes, exclusively by seal(): the flush that seals the store holds every
-  // write that returned before it.
-  std::shared_mutex sealing;
-  bool bulk = false;  // guarded by sealing
+  // Guards bulk (seal() against seal()). Writes need no lock against seal(): none of them has a
+  // write-ahead log, and RocksDB's flush holds every write that returned before it began.
+  std::mutex sealing;
+  bool bulk = false;
 
   // No write-ahead log, live or bulk: the views are derived from the event log, and each
   // commit carries its checkpoint. RocksDB flushes a single column family's memtables in
@@ -150,7 +150,6 @@ result<void> rocksdb_view_store::commit(std::span<const projections::write_op> o
       batch.Delete(op.key);
     }
   }
-  std::shared_lock lock(impl_->sealing);
   const auto s = impl_->db->Write(impl_->write_options(), &batch);
   if (!s.ok()) return from_rocksdb(s, "write the views");
   return {};
@@ -161,14 +160,13 @@ result<void> rocksdb_view_store::clear() {
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(it->key());
   if (!it->status().ok()) return from_rocksdb(it->status(), "clear the views");
-  std::shared_lock lock(impl_->sealing);
   const auto s = impl_->db->Write(impl_->write_options(), &batch);
   if (!s.ok()) return from_rocksdb(s, "clear the views");
   return {};
 }
 
 result<void> rocksdb_view_store::seal() {
-  std::unique_lock lock(impl_->sealing);
+  std::lock_guard lock(impl_->sealing);
   rocksdb::FlushOptions flush;
   flush.wait = true;
   if (const auto s = impl_->db->Flush(flush); !s.ok()) return from_rocksdb(s, "seal the views");

@@ -91,32 +91,30 @@ domain::result<page> collect_docs(const view_store& store, std::string_view pref
   page out;
   std::string from = *after, last_key;
   std::vector<std::string> index_keys, doc_keys;
-  std::vector<std::optional<std::string>> docs;
+  std::vector<std::optional<std::string>> docs;  // per index key, in scan order
+  std::vector<std::size_t> to_read;              // per doc key: its index key's place
   for (;;) {
     const std::size_t want = n + 1 - out.items.size();
     index_keys.clear();
     doc_keys.clear();
     docs.clear();
-    std::vector<std::size_t> to_read;  // the entries whose documents are read from doc keys
+    to_read.clear();
     auto scanned = store.scan(prefix, from, [&](std::string_view k, std::string_view v) {
-      index_keys.emplace_back(k);
       auto dk = doc_key(k, v);
       if (dk.empty()) {
         docs.emplace_back(std::string(v));
       } else {
+        to_read.push_back(docs.size());
         docs.emplace_back();
-        to_read.push_back(doc_keys.size());
+        doc_keys.push_back(std::move(dk));
       }
-      doc_keys.push_back(std::move(dk));
+      index_keys.emplace_back(k);
       return index_keys.size() < want;
     });
     if (!scanned) return std::unexpected(scanned.error());
     if (index_keys.empty()) return out;
-    if (!to_read.empty()) {
-      std::vector<std::string> read_keys;
-      read_keys.reserve(to_read.size());
-      for (auto i : to_read) read_keys.push_back(std::move(doc_keys[i]));
-      auto read = store.get_many(read_keys);
+    if (!doc_keys.empty()) {
+      auto read = store.get_many(doc_keys);
       if (!read) return std::unexpected(read.error());
       for (std::size_t j = 0; j < to_read.size(); ++j) docs[to_read[j]] = std::move((*read)[j]);
     }

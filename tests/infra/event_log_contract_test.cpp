@@ -17,6 +17,7 @@
 #include "infra/memory_event_log.hpp"
 #include "infra/recent_events_log.hpp"
 #include "infra/rocksdb_event_log.hpp"
+#include "tests/infra/test_events.hpp"
 
 namespace fieldledger::infra {
 namespace {
@@ -24,6 +25,7 @@ namespace {
 using namespace fieldledger::domain;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using test_events::make_event;
 
 constexpr std::uint32_t k_partitions = 4;
 
@@ -86,24 +88,6 @@ const implementation k_implementations[] = {
        s.log = std::move(*log);
      }},
 };
-
-event make_event(const std::string& customer, std::int64_t version) {
-  event e;
-  e.id = new_id();
-  e.type = std::string(version == 1 ? event_types::customer_registered
-                                    : event_types::customer_details_changed);
-  e.customer = customer_id{customer};
-  e.entity_id = customer;
-  e.subject = "customers/" + customer;
-  e.version = entity_version{version};
-  e.time = now_rfc3339();
-  e.actor = "contract";
-  e.correlation_id = new_id();
-  e.data = object{{"version", version},
-                  {"name", "Customer " + customer.substr(0, 8)},
-                  {"nested", object{{"list", array{1, 2.5, "x", nullptr, true}}}}};
-  return e;
-}
 
 class EventLogContract : public ::testing::TestWithParam<implementation> {
  protected:

@@ -11,30 +11,16 @@
 #include "infra/faulty_event_log.hpp"
 #include "infra/memory_event_log.hpp"
 #include "infra/recent_events_log.hpp"
+#include "tests/infra/test_events.hpp"
 
 namespace fieldledger::infra {
 namespace {
 
 using namespace fieldledger::domain;
 using namespace std::chrono_literals;
+using test_events::make_event;
 
 constexpr std::uint32_t k_partitions = 2;
-
-event make_event(const std::string& customer, std::int64_t version) {
-  event e;
-  e.id = new_id();
-  e.type = std::string(version == 1 ? event_types::customer_registered
-                                    : event_types::customer_details_changed);
-  e.customer = customer_id{customer};
-  e.entity_id = customer;
-  e.subject = "customers/" + customer;
-  e.version = entity_version{version};
-  e.time = now_rfc3339();
-  e.actor = "test";
-  e.correlation_id = new_id();
-  e.data = object{{"version", version}, {"list", array{1, 2.5, "x", nullptr}}};
-  return e;
-}
 
 // A customer whose events go to partition p.
 std::string customer_in(std::uint32_t p) {
