@@ -23,8 +23,9 @@ class body_stream {
  public:
   virtual ~body_stream() = default;
   // Queues chunk for the client; resume is where a client resumes once it has the chunk.
-  // False once the client has gone, or has fallen too far behind (the server then ends the
-  // stream with live_body::dropped): stop producing.
+  // Waits while the client's backlog is full. False once the client has gone, or has taken
+  // nothing for a while with its backlog full (the server then ends the stream with
+  // live_body::dropped): stop producing.
   virtual bool push(std::string chunk, std::string resume) = 0;
   // Waits up to d; true when the client has gone meanwhile (or the server is stopping).
   virtual bool gone_within(std::chrono::milliseconds d) = 0;

@@ -44,26 +44,38 @@ namespace {
 // A live body's chunks between its producer thread and the session that writes them.
 class live_stream final : public body_stream {
  public:
-  live_stream(std::size_t backlog_limit, std::string resume, std::function<void()> kick)
-      : limit_(backlog_limit), last_resume_(std::move(resume)), kick_(std::move(kick)) {}
+  live_stream(std::size_t backlog_limit, std::chrono::milliseconds stall, std::string resume,
+              std::function<void()> kick)
+      : limit_(backlog_limit),
+        stall_(stall),
+        last_resume_(std::move(resume)),
+        kick_(std::move(kick)) {}
 
+  // Queues a chunk. While what waits would pass the backlog limit the producer waits for the
+  // client (backpressure: the log keeps what it has not read yet); a client that takes nothing
+  // for the stall time meanwhile is dropped, and what waits with it.
   bool push(std::string chunk, std::string resume) override {
     bool accepted = false;
     {
-      std::lock_guard lock(mu_);
-      if (gone_ || dropped_) return false;
-      if (!queue_.empty() && queued_ + chunk.size() > limit_) {
-        dropped_ = true;  // too far behind: what waits is dropped, the client resumes later
-        queue_.clear();
-        queued_ = 0;
-        cv_.notify_all();
-      } else {
+      std::unique_lock lock(mu_);
+      while (!gone_ && !dropped_ && !queue_.empty() && queued_ + chunk.size() > limit_) {
+        const auto before = progress_;
+        if (!cv_.wait_for(lock, stall_,
+                          [&] { return gone_ || dropped_ || progress_ != before; })) {
+          dropped_ = true;
+          queue_.clear();
+          queued_ = 0;
+          cv_.notify_all();
+        }
+      }
+      if (gone_) return false;
+      if (!dropped_) {
         queued_ += chunk.size();
         queue_.emplace_back(std::move(chunk), std::move(resume));
         accepted = true;
       }
     }
-    kick_();
+    kick_();  // a chunk to write, or the farewell
     return accepted;
   }
 
@@ -97,11 +109,19 @@ class live_stream final : public body_stream {
       auto [text, resume] = std::move(queue_.front());
       queue_.pop_front();
       queued_ -= text.size();
+      ++progress_;
+      cv_.notify_all();  // room for a producer that waits
       return {step::chunk, std::move(text), std::move(resume)};
     }
     if (dropped_) return {step::farewell, "", last_resume_};
     if (ended_) return {step::end, "", ""};
     return {};
+  }
+  // The client took some bytes of the chunk being written.
+  void progressed() {
+    std::lock_guard lock(mu_);
+    ++progress_;
+    cv_.notify_all();
   }
   void written(std::string resume) {
     std::lock_guard lock(mu_);
@@ -110,10 +130,12 @@ class live_stream final : public body_stream {
 
  private:
   const std::size_t limit_;
+  const std::chrono::milliseconds stall_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<std::string, std::string>> queue_;
   std::size_t queued_ = 0;
+  std::uint64_t progress_ = 0;  // chunks taken and partial writes: the client's progress
   std::string last_resume_;  // where a client resumes after the last chunk written
   bool gone_ = false, dropped_ = false, ended_ = false;
   std::function<void()> kick_;
@@ -270,7 +292,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
       ++streams_.running;
     }
     std::weak_ptr<session> weak = shared_from_this();
-    live_ = std::make_shared<live_stream>(options_.stream_backlog, body.resume, [weak] {
+    live_ = std::make_shared<live_stream>(options_.stream_backlog, options_.stream_stall, body.resume, [weak] {
       if (auto self = weak.lock()) {
         net::post(self->lowest().get_executor(), [self] { self->pump(); });
       }
@@ -338,15 +360,32 @@ class session : public std::enable_shared_from_this<session<Stream>> {
                                                  : "0\r\n\r\n");
     }
     writing_ = true;
+    chunk_written_ = 0;
+    write_chunk(std::move(next.resume));
+  }
+
+  // Writes what is left of chunk_ a piece at a time, each piece the client takes counting as
+  // progress (a chunk may be larger than what a slow client takes within the stall time).
+  void write_chunk(std::string resume) {
     lowest().expires_after(options_.read_timeout);
-    net::async_write(stream_, net::buffer(*chunk_),
-                     [self = shared_from_this(), resume = std::move(next.resume)](
-                         beast::error_code ec, std::size_t) mutable {
-                       self->writing_ = false;
-                       if (ec || self->finished_) return self->end_stream();
-                       self->live_->written(std::move(resume));
-                       self->pump();
-                     });
+    stream_.async_write_some(
+        net::buffer(*chunk_) + chunk_written_,
+        [self = shared_from_this(), resume = std::move(resume)](beast::error_code ec,
+                                                                std::size_t n) mutable {
+          if (ec) {
+            self->writing_ = false;
+            return self->end_stream();
+          }
+          self->chunk_written_ += n;
+          if (self->chunk_written_ < self->chunk_->size()) {
+            self->live_->progressed();
+            return self->write_chunk(std::move(resume));
+          }
+          self->writing_ = false;
+          if (self->finished_) return self->end_stream();
+          self->live_->written(std::move(resume));
+          self->pump();
+        });
   }
 
   void end_stream() {
@@ -416,6 +455,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   std::shared_ptr<response> head_;
   std::shared_ptr<http::response_serializer<http::string_body>> head_sr_;
   std::shared_ptr<std::string> chunk_;
+  std::size_t chunk_written_ = 0;  // bytes of chunk_ written so far
   std::array<char, 64> scratch_{};
   bool head_written_ = false, writing_ = false, finished_ = false;
 };

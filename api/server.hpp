@@ -20,8 +20,11 @@ struct server_options {
   std::chrono::seconds read_timeout{30};  // to read one request (also the keep-alive idle time)
   std::size_t max_connections = 4096;
   std::size_t max_streams = 64;          // live event streams at once; more get 503
-  std::size_t stream_backlog = 1 << 20;  // bytes a stream's client may fall behind
-                                         // before it is dropped (told where to resume)
+  std::size_t stream_backlog = 1 << 20;  // bytes queued for a stream's client; when full, the
+                                         // stream waits for the client to take some
+  std::chrono::milliseconds stream_stall{10000};  // a client that takes nothing for this long
+                                                  // while its backlog is full is dropped (told
+                                                  // where to resume); below read_timeout
   int stream_socket_buffer = 64 << 10;   // a stream socket's kernel send buffer (SO_SNDBUF):
                                          // bounds what a slow client holds in the kernel
   // HTTPS when both are set: PEM certificate chain and private key (TLS 1.2 and later).

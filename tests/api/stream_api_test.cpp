@@ -131,6 +131,23 @@ class StreamApi : public ApiTest {
     o.handling.stream_poll = std::chrono::milliseconds(20);
     o.handling.stream_heartbeat = std::chrono::milliseconds(150);
     o.stream_backlog = 8 * 1024;
+    o.stream_stall = std::chrono::milliseconds(1000);
+  }
+  // n customers registered by 4 writers at once, each event a little larger than bare.
+  void fill(int n) {
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w) {
+      writers.emplace_back([this, w, n] {
+        for (int i = 0; i < n / 4; ++i) {
+          auto r = send(
+              "POST", "/v1/customers",
+              R"({"name":"Filler )" + std::to_string(w) + "-" + std::to_string(i) +
+                  R"(","dba_name":"A name long enough to make each event a little larger"})");
+          EXPECT_EQ(r.status, 201);
+        }
+      });
+    }
+    for (auto& t : writers) t.join();
   }
   std::string create(const std::string& name) {
     auto r = command("POST", "/v1/customers", R"({"name":")" + name + R"("})");
@@ -208,23 +225,12 @@ TEST_P(StreamApi, AQuietStreamSendsHeartbeatsAndHonoursFilters) {
 TEST_P(StreamApi, AClientThatFallsTooFarBehindIsDroppedAndToldWhereToResume) {
   if (GetParam() == "kafka") GTEST_SKIP() << "the backlog is the server's, whatever the log";
   // Enough events to fill the socket buffers of a client that reads nothing, then the
-  // server's backlog for it (8 KiB here): one event per chunk with limit=1.
-  std::vector<std::thread> writers;
-  for (int w = 0; w < 4; ++w) {
-    writers.emplace_back([this, w] {
-      for (int i = 0; i < 200; ++i) {
-        auto r =
-            send("POST", "/v1/customers",
-                 R"({"name":"Filler )" + std::to_string(w) + "-" + std::to_string(i) +
-                     R"(","dba_name":"A name long enough to make each event a little larger"})");
-        EXPECT_EQ(r.status, 201);
-      }
-    });
-  }
-  for (auto& t : writers) t.join();
+  // server's backlog for it (8 KiB here): one event per chunk with limit=1. It takes nothing
+  // for longer than the stall time (1 s here).
+  fill(800);
   sse_client slow(port_, "/v1/events?limit=1", {}, 4096);
   ASSERT_TRUE(slow.read_until([&] { return slow.events.size() >= 1; }));
-  sse_client::stall(std::chrono::milliseconds(1500));
+  sse_client::stall(std::chrono::milliseconds(2000));
   ASSERT_TRUE(slow.read_until([&] { return slow.ended; }, std::chrono::seconds(20)));
   ASSERT_FALSE(slow.events.empty());
   const auto& last = slow.events.back();
@@ -250,6 +256,28 @@ TEST_P(StreamApi, AClientThatFallsTooFarBehindIsDroppedAndToldWhereToResume) {
     from = rest.events.back().id;
   }
   EXPECT_EQ(all.size(), 800u);
+}
+
+TEST_P(StreamApi, AClientThatReadsSlowlyButSteadilyGetsEverythingWithoutADrop) {
+  if (GetParam() == "kafka") GTEST_SKIP() << "the backlog is the server's, whatever the log";
+  // More than the socket buffers hold, in pages of 50 events, each larger than the backlog
+  // (8 KiB here): the stream waits for the client instead of dropping it, as long as it keeps
+  // taking (its pauses are shorter than the stall time).
+  fill(800);
+  sse_client steady(port_, "/v1/events?limit=50", {}, 4096);
+  const auto started = clock::now();
+  ASSERT_TRUE(steady.read_until(
+      [&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        return event_ids(steady).size() >= 800 ||
+               (!steady.events.empty() && steady.events.back().event == "dropped");
+      },
+      std::chrono::seconds(30)));
+  ASSERT_FALSE(steady.events.empty());
+  EXPECT_EQ(steady.events.back().event, "") << "not dropped";
+  const auto got = event_ids(steady);
+  EXPECT_EQ(std::set<std::string>(got.begin(), got.end()).size(), 800u);
+  EXPECT_GT(clock::now() - started, std::chrono::milliseconds(500)) << "it did read slowly";
 }
 
 TEST_P(StreamApi, OnlineRebuildWhileWritesContinueEndsEqualToAFreshRebuild) {
