@@ -60,8 +60,7 @@ class live_stream final : public body_stream {
       std::unique_lock lock(mu_);
       while (!gone_ && !dropped_ && !queue_.empty() && queued_ + chunk.size() > limit_) {
         const auto before = progress_;
-        if (!cv_.wait_for(lock, stall_,
-                          [&] { return gone_ || dropped_ || progress_ != before; })) {
+        if (!cv_.wait_for(lock, stall_, [&] { return gone_ || dropped_ || progress_ != before; })) {
           dropped_ = true;
           queue_.clear();
           queued_ = 0;
@@ -136,7 +135,7 @@ class live_stream final : public body_stream {
   std::deque<std::pair<std::string, std::string>> queue_;
   std::size_t queued_ = 0;
   std::uint64_t progress_ = 0;  // chunks taken and partial writes: the client's progress
-  std::string last_resume_;  // where a client resumes after the last chunk written
+  std::string last_resume_;     // where a client resumes after the last chunk written
   bool gone_ = false, dropped_ = false, ended_ = false;
   std::function<void()> kick_;
 };
@@ -292,11 +291,12 @@ class session : public std::enable_shared_from_this<session<Stream>> {
       ++streams_.running;
     }
     std::weak_ptr<session> weak = shared_from_this();
-    live_ = std::make_shared<live_stream>(options_.stream_backlog, options_.stream_stall, body.resume, [weak] {
-      if (auto self = weak.lock()) {
-        net::post(self->lowest().get_executor(), [self] { self->pump(); });
-      }
-    });
+    live_ = std::make_shared<live_stream>(
+        options_.stream_backlog, options_.stream_stall, body.resume, [weak] {
+          if (auto self = weak.lock()) {
+            net::post(self->lowest().get_executor(), [self] { self->pump(); });
+          }
+        });
     {
       std::lock_guard lock(streams_.mu);
       std::erase_if(streams_.live, [](const auto& w) { return w.expired(); });
@@ -368,24 +368,23 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   // progress (a chunk may be larger than what a slow client takes within the stall time).
   void write_chunk(std::string resume) {
     lowest().expires_after(options_.read_timeout);
-    stream_.async_write_some(
-        net::buffer(*chunk_) + chunk_written_,
-        [self = shared_from_this(), resume = std::move(resume)](beast::error_code ec,
-                                                                std::size_t n) mutable {
-          if (ec) {
-            self->writing_ = false;
-            return self->end_stream();
-          }
-          self->chunk_written_ += n;
-          if (self->chunk_written_ < self->chunk_->size()) {
-            self->live_->progressed();
-            return self->write_chunk(std::move(resume));
-          }
-          self->writing_ = false;
-          if (self->finished_) return self->end_stream();
-          self->live_->written(std::move(resume));
-          self->pump();
-        });
+    stream_.async_write_some(net::buffer(*chunk_) + chunk_written_,
+                             [self = shared_from_this(), resume = std::move(resume)](
+                                 beast::error_code ec, std::size_t n) mutable {
+                               if (ec) {
+                                 self->writing_ = false;
+                                 return self->end_stream();
+                               }
+                               self->chunk_written_ += n;
+                               if (self->chunk_written_ < self->chunk_->size()) {
+                                 self->live_->progressed();
+                                 return self->write_chunk(std::move(resume));
+                               }
+                               self->writing_ = false;
+                               if (self->finished_) return self->end_stream();
+                               self->live_->written(std::move(resume));
+                               self->pump();
+                             });
   }
 
   void end_stream() {

@@ -25,8 +25,8 @@ struct server_options {
   std::chrono::milliseconds stream_stall{10000};  // a client that takes nothing for this long
                                                   // while its backlog is full is dropped (told
                                                   // where to resume); below read_timeout
-  int stream_socket_buffer = 64 << 10;   // a stream socket's kernel send buffer (SO_SNDBUF):
-                                         // bounds what a slow client holds in the kernel
+  int stream_socket_buffer = 64 << 10;  // a stream socket's kernel send buffer (SO_SNDBUF):
+                                        // bounds what a slow client holds in the kernel
   // HTTPS when both are set: PEM certificate chain and private key (TLS 1.2 and later).
   std::string tls_cert, tls_key;
   handler_options handling;

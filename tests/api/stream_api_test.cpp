@@ -139,10 +139,10 @@ class StreamApi : public ApiTest {
     for (int w = 0; w < 4; ++w) {
       writers.emplace_back([this, w, n] {
         for (int i = 0; i < n / 4; ++i) {
-          auto r = send(
-              "POST", "/v1/customers",
-              R"({"name":"Filler )" + std::to_string(w) + "-" + std::to_string(i) +
-                  R"(","dba_name":"A name long enough to make each event a little larger"})");
+          auto r =
+              send("POST", "/v1/customers",
+                   R"({"name":"Filler )" + std::to_string(w) + "-" + std::to_string(i) +
+                       R"(","dba_name":"A name long enough to make each event a little larger"})");
           EXPECT_EQ(r.status, 201);
         }
       });
