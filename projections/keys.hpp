@@ -6,6 +6,7 @@
 //   cc/<customer id>/<contact id>          -> ""   contacts of a customer, in creation order
 //   cw/<word>\0<contact id>                -> ""   contact search words
 //   hi/<customer id>/<inverted offset>     -> history entry of each event (projections/audit.cpp)
+//   pc/<customer id>                       -> primary contact's document (earlier: its id)
 #include <string>
 #include <string_view>
 

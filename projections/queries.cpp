@@ -74,8 +74,19 @@ result<std::optional<std::string>> queries::contact(const contact_id& id) const 
   return store_.get(keys::contact(id.get()));
 }
 
+result<std::optional<std::string>> queries::primary_contact_doc(const customer_id& id) const {
+  auto entry = store_.get(keys::primary_contact(id.get()));
+  if (!entry) return std::unexpected(entry.error());
+  if (!*entry || (*entry)->starts_with('{')) return entry;  // the document (views.cpp)
+  // An entry of an earlier release: the contact's id.
+  auto contact = store_.get(keys::contact(**entry));
+  if (!contact) return std::unexpected(contact.error());
+  if (!*contact) return fail(errc::internal, "the primary contact's document is missing");
+  return contact;
+}
+
 result<std::string> queries::primary_contact(const customer_id& id) const {
-  auto primary = store_.get(keys::primary_contact(id.get()));
+  auto primary = primary_contact_doc(id);
   if (!primary) return std::unexpected(primary.error());
   if (!*primary) {
     auto customer = store_.get(keys::customer(id.get()));
@@ -85,10 +96,7 @@ result<std::string> queries::primary_contact(const customer_id& id) const {
                                      "\" has no primary contact. Hint: designate one with POST "
                                      "/v1/contacts/{id}/make-primary.");
   }
-  auto contact = store_.get(keys::contact(**primary));
-  if (!contact) return std::unexpected(contact.error());
-  if (!*contact) return fail(errc::internal, "the primary contact's document is missing");
-  return std::move(**contact);
+  return std::move(**primary);
 }
 
 result<page> queries::customers(const customer_filter& f) const {
@@ -561,14 +569,12 @@ result<std::string> queries::notification_recipients(const customer_id& id, std:
   if (failure) return std::unexpected(*failure);
   bool fallback = false;
   if (at_site.empty() && others.empty()) {
-    auto primary = store_.get(keys::primary_contact(id.get()));
-    if (!primary) return std::unexpected(primary.error());
-    if (*primary) {
-      auto text = store_.get(keys::contact(**primary));
-      if (!text) return std::unexpected(text.error());
-      auto doc = *text ? parse_doc(**text) : result<value>(value());
+    auto text = primary_contact_doc(id);
+    if (!text) return std::unexpected(text.error());
+    if (*text) {
+      auto doc = parse_doc(**text);
       if (!doc) return std::unexpected(doc.error());
-      if (*text && (!approvals || has_role(*doc, "approval_authority"))) {
+      if (!approvals || has_role(*doc, "approval_authority")) {
         others.push_back(with_member(std::move(**text), "reason", "primary_contact"));
         fallback = true;
       }

@@ -147,6 +147,9 @@ class queries {
 
  private:
   [[nodiscard]] domain::result<std::string> zone_at(const domain::value& site) const;
+  // The customer's primary contact's document (nullopt when it has none).
+  [[nodiscard]] domain::result<std::optional<std::string>> primary_contact_doc(
+      const domain::customer_id& id) const;
   const view_store& store_;
 };
 

@@ -246,22 +246,47 @@ class customers_view final : public view {
   }
 };
 
-// ---- primary contact by customer: the id of the one primary contact ----------------------------
+// ---- primary contact by customer: the primary contact's document -----------------------------
+// pc/<customer> -> the document of the customer's primary contact, rewritten with each change of
+// it, so that the lookup is one read (the contact's key is a second random read, and at scale a
+// second block-cache or disk miss). Runs after the contacts view, whose writes it reads from the
+// batch. Entries written by earlier releases hold the contact's id: queries follow it
+// (primary_contact_entry in queries.cpp), and the next change of the primary contact, or a
+// rebuild, replaces it.
 class primary_contact_view final : public view {
  public:
   std::string_view name() const override { return "primary-contact"; }
 
   result<void> apply(const recorded_event& re, batch& b) override {
     const event& e = re.e;
-    const auto key = keys::primary_contact(e.customer.get());
-    if (e.type == et::contact_primary_designated) {
-      b.put(key, e.entity_id);
+    if (e.type == et::contact_primary_designated || e.type == et::contact_changed) {
+      const auto contact_key = keys::contact(e.entity_id);
+      if (e.type == et::contact_changed) {
+        auto contact = b.doc(contact_key);
+        if (!contact) return std::unexpected(contact.error());
+        const value* primary = (*contact)->find("primary");
+        if (primary == nullptr || !primary->is_bool() || !primary->as_bool()) return {};
+      }
+      auto text = b.get(contact_key);
+      if (!text) return std::unexpected(text.error());
+      // Absent: removed by a later event the contacts view has applied already (this view
+      // catching up on its own); that event removes this entry in turn.
+      if (*text) b.put(keys::primary_contact(e.customer.get()), std::move(**text));
     } else if (e.type == et::contact_removed) {
+      const auto key = keys::primary_contact(e.customer.get());
       auto current = b.get(key);
       if (!current) return std::unexpected(current.error());
-      if (*current && **current == e.entity_id) b.del(key);
+      if (*current && entry_id(**current) == e.entity_id) b.del(key);
     }
     return {};
+  }
+
+ private:
+  // The contact an entry is of: its document's id, or the id itself (earlier releases).
+  static std::string entry_id(const std::string& entry) {
+    if (!entry.starts_with('{')) return entry;
+    auto doc = json::parse(entry, {.max_depth = 64, .max_string_bytes = 1 << 20});
+    return doc ? std::string(doc->string_at("id")) : std::string();
   }
 };
 
