@@ -142,6 +142,16 @@ TEST_P(ViewStoreContract, ScanHonoursPrefixOrderAfterAndStop) {
   EXPECT_EQ(scan("").size(), 6u);
 }
 
+TEST_P(ViewStoreContract, AScanStopsAtTheEndOfItsPrefixWhateverItsLastBytes) {
+  const std::string ff("p\xff", 2), ff1("p\xff\x01", 3), ffff("\xff\xff", 2),
+      ffff1("\xff\xff\x01", 3);
+  commit({{ff, "1"}, {ff1, "2"}, {"q", "3"}, {ffff, "4"}, {ffff1, "5"}, {"p", "0"}});
+  EXPECT_EQ(scan(ff), (kv{{ff, "1"}, {ff1, "2"}}));
+  EXPECT_EQ(scan("p"), (kv{{"p", "0"}, {ff, "1"}, {ff1, "2"}}));
+  EXPECT_EQ(scan(ffff), (kv{{ffff, "4"}, {ffff1, "5"}})) << "a prefix of 0xff bytes only";
+  EXPECT_EQ(scan(ff1), (kv{{ff1, "2"}}));
+}
+
 TEST_P(ViewStoreContract, KeysMayHoldNulBytesAndSortByByte) {
   const std::string k1("w/ab\0id1", 8), k2("w/ab\0id2", 8), k3("w/abc\0id0", 9);
   commit({{k3, ""}, {k2, ""}, {k1, ""}});
