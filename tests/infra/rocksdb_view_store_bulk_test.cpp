@@ -1,8 +1,8 @@
 // The RocksDB view store's durability: commits skip the write-ahead log, bulk or live; seal()
-// and a clean close flush them to table files. A "crash" is a death test's child process
-// that ends with _exit (no destructor, no flush on close) after its writes; the threadsafe
-// style runs it in a fresh process (a plain fork of a process whose RocksDB thread pools have
-// started can hang in the child).
+// and a clean close flush them to table files. A "crash" is a
+// death test's child process that ends with _exit (no destructor, no flush on close) after its
+// writes; the threadsafe style runs it in a fresh process (a plain fork of a process whose RocksDB
+// thread pools have started can hang in the child).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -63,6 +63,25 @@ TEST_F(RocksdbViewStoreBulk, CommitsAreReadableAtOnceAndDurableOnceSealed) {
     ASSERT_TRUE((*s)->seal()) << "sealing twice is harmless";
   }
   EXPECT_EQ(reopened_get("cu/1"), std::optional<std::string>("one"));
+}
+
+TEST_F(RocksdbViewStoreBulk, ALaterOpOnAKeyWinsWithinACommitAndAcrossCommits) {
+  auto s = rocksdb_view_store::open(dir_.string(), rocksdb_view_store::mode::bulk);
+  ASSERT_TRUE(s);
+  const std::vector<write_op> first{{"cu/2", "two"}, {"cu/1", "one"}, {"cu/3", "three"}};
+  ASSERT_TRUE((*s)->commit(first));
+  const std::vector<write_op> second{
+      {"cu/1", "first"}, {"cu/2", std::nullopt}, {"cu/1", "second"}, {"cu/4", "four"}};
+  ASSERT_TRUE((*s)->commit(second));
+  ASSERT_TRUE((*s)->commit(std::vector<write_op>{})) << "an empty commit";
+  EXPECT_EQ(*(*s)->get("cu/1"), std::optional<std::string>("second"));
+  EXPECT_EQ(*(*s)->get("cu/2"), std::nullopt);
+  std::vector<std::string> keys;
+  ASSERT_TRUE((*s)->scan("cu/", "", [&](std::string_view k, std::string_view) {
+    keys.emplace_back(k);
+    return true;
+  }));
+  EXPECT_EQ(keys, (std::vector<std::string>{"cu/1", "cu/3", "cu/4"}));
 }
 
 TEST_F(RocksdbViewStoreBulk, ACrashAfterTheSealKeepsTheBulk) {

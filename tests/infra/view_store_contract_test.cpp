@@ -1,5 +1,6 @@
-// The view-store port's contract over the in-memory fake, the RocksDB store, and the value
-// cache in front of each (a small one, so that entries are also evicted).
+// The view-store port's contract over the in-memory fake, the RocksDB store (live, and opened
+// for a bulk build), and the value cache in front of each (a small one, so that entries are also
+// evicted).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -26,6 +27,13 @@ const store_impl k_stores[] = {
     {"rocksdb",
      [](const fs::path& dir) -> std::unique_ptr<view_store> {
        auto s = rocksdb_view_store::open(dir.string());
+       EXPECT_TRUE(s) << s.error().detail;
+       return s ? std::move(*s) : nullptr;
+     }},
+    // A store opened for a bulk build: each commit is a table file of its own, ingested.
+    {"rocksdb_bulk",
+     [](const fs::path& dir) -> std::unique_ptr<view_store> {
+       auto s = rocksdb_view_store::open(dir.string(), rocksdb_view_store::mode::bulk);
        EXPECT_TRUE(s) << s.error().detail;
        return s ? std::move(*s) : nullptr;
      }},
