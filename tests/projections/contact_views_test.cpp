@@ -4,13 +4,9 @@
 // answer, from the document.
 #include <gtest/gtest.h>
 
-#include "commands/pipeline.hpp"
-#include "infra/memory_event_log.hpp"
 #include "json/parse.hpp"
 #include "projections/keys.hpp"
-#include "projections/memory_view_store.hpp"
 #include "projections/queries.hpp"
-#include "projections/runner.hpp"
 #include "tests/projections/test_support.hpp"
 
 namespace fieldledger::projections {
@@ -18,25 +14,11 @@ namespace {
 
 using namespace fieldledger::domain;
 
-class ContactViews : public ::testing::Test {
+class ContactViews : public test_support::views_test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(model_.restore(log_));
-    pipeline_.start();
-    customer_ =
-        customer_id{std::string(run(register_customer{object{{"name", "Acme"}}}).string_at("id"))};
-  }
-  void TearDown() override { pipeline_.stop(); }
-
-  value run(command cmd) {
-    auto r = test_support::run(pipeline_, std::move(cmd));
-    return r ? r->body : value{};
-  }
   std::string add(const char* name) {
     return std::string(run(add_contact{customer_, object{{"name", name}}}).string_at("id"));
   }
-  void catch_up() { ASSERT_TRUE(runner_.catch_up()); }
-  std::optional<std::string> at(const std::string& key) { return *store_.get(key); }
   std::optional<std::string> contact(const std::string& id) { return at(keys::contact(id)); }
   std::optional<std::string> entry() { return at(keys::primary_contact(customer_.get())); }
   // The lookup's answer, and how many keys it read.
@@ -45,13 +27,6 @@ class ContactViews : public ::testing::Test {
     auto r = queries(counted).primary_contact(customer_);
     return {std::move(r), counted.gets.load()};
   }
-
-  infra::memory_event_log log_{4};
-  commands::write_model model_;
-  commands::pipeline pipeline_{log_, model_};
-  memory_view_store store_;
-  runner runner_{log_, store_, make_views()};
-  customer_id customer_;
 };
 
 TEST_F(ContactViews, TheEntryHoldsThePrimaryContactsDocumentThroughEveryChange) {

@@ -6,13 +6,9 @@
 
 #include <algorithm>
 
-#include "commands/pipeline.hpp"
-#include "infra/memory_event_log.hpp"
 #include "json/parse.hpp"
 #include "projections/keys.hpp"
-#include "projections/memory_view_store.hpp"
 #include "projections/queries.hpp"
-#include "projections/runner.hpp"
 #include "tests/projections/test_support.hpp"
 
 namespace fieldledger::projections {
@@ -20,26 +16,16 @@ namespace {
 
 using namespace fieldledger::domain;
 
-class EquipmentViews : public ::testing::Test {
+class EquipmentViews : public test_support::views_test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(model_.restore(log_));
-    pipeline_.start();
-    customer_ =
-        customer_id{std::string(run(register_customer{object{{"name", "Acme"}}}).string_at("id"))};
+    views_test::SetUp();
+    if (HasFatalFailure()) return;
     north_ =
         site_id{std::string(run(add_site{customer_, object{{"name", "North"}}}).string_at("id"))};
     south_ =
         site_id{std::string(run(add_site{customer_, object{{"name", "South"}}}).string_at("id"))};
   }
-  void TearDown() override { pipeline_.stop(); }
-
-  value run(command cmd) {
-    auto r = test_support::run(pipeline_, std::move(cmd));
-    return r ? r->body : value{};
-  }
-  void catch_up() { ASSERT_TRUE(runner_.catch_up()); }
-  std::optional<std::string> at(const std::string& key) { return *store_.get(key); }
   std::vector<std::string> page_of(const site_id& s, const asset_filter& f = {}) {
     test_support::counting_store counted(store_);
     auto p = queries(counted).assets_of_site(s, f);
@@ -48,12 +34,6 @@ class EquipmentViews : public ::testing::Test {
     return p ? p->items : std::vector<std::string>{};
   }
 
-  infra::memory_event_log log_{4};
-  commands::write_model model_;
-  commands::pipeline pipeline_{log_, model_};
-  memory_view_store store_;
-  runner runner_{log_, store_, make_views()};
-  customer_id customer_;
   site_id north_, south_;
   std::size_t last_gets_ = 0;
 };

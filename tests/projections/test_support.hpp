@@ -1,12 +1,15 @@
 #pragma once
-// Shared by the projection tests: a view store that counts what reaches it, and running a
-// command through the pipeline to its outcome.
+// Shared by the projection tests: a view store that counts what reaches it, running a command
+// through the pipeline to its outcome, and a fixture of the views over a pipeline.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <future>
 
 #include "commands/pipeline.hpp"
+#include "infra/memory_event_log.hpp"
+#include "projections/memory_view_store.hpp"
+#include "projections/runner.hpp"
 #include "projections/view_store.hpp"
 
 namespace fieldledger::projections::test_support {
@@ -46,5 +49,32 @@ inline domain::result<commands::command_outcome> run(commands::pipeline& p, doma
   EXPECT_TRUE(r) << r.error().detail;
   return r;
 }
+
+// The views of this release over an in-memory store, fed by a pipeline on an in-memory log,
+// with one customer registered.
+class views_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(model_.restore(log_));
+    pipeline_.start();
+    customer_ = domain::customer_id{std::string(
+        run(domain::register_customer{domain::object{{"name", "Acme"}}}).string_at("id"))};
+  }
+  void TearDown() override { pipeline_.stop(); }
+
+  domain::value run(domain::command cmd) {
+    auto r = test_support::run(pipeline_, std::move(cmd));
+    return r ? r->body : domain::value{};
+  }
+  void catch_up() { ASSERT_TRUE(runner_.catch_up()); }
+  std::optional<std::string> at(const std::string& key) { return *store_.get(key); }
+
+  infra::memory_event_log log_{4};
+  commands::write_model model_;
+  commands::pipeline pipeline_{log_, model_};
+  memory_view_store store_;
+  runner runner_{log_, store_, make_views()};
+  domain::customer_id customer_;
+};
 
 }  // namespace fieldledger::projections::test_support
