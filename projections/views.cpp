@@ -251,7 +251,7 @@ class customers_view final : public view {
 // it, so that the lookup is one read (the contact's key is a second random read, and at scale a
 // second block-cache or disk miss). Runs after the contacts view, whose writes it reads from the
 // batch. Entries written by earlier releases hold the contact's id: queries follow it
-// (primary_contact_entry in queries.cpp), and the next change of the primary contact, or a
+// (queries::primary_contact_doc), and the next change of the primary contact, or a
 // rebuild, replaces it.
 class primary_contact_view final : public view {
  public:
@@ -276,17 +276,23 @@ class primary_contact_view final : public view {
       const auto key = keys::primary_contact(e.customer.get());
       auto current = b.get(key);
       if (!current) return std::unexpected(current.error());
-      if (*current && entry_id(**current) == e.entity_id) b.del(key);
+      if (!*current) return {};
+      auto id = entry_id(**current);
+      if (!id) return std::unexpected(id.error());
+      if (*id == e.entity_id) b.del(key);
     }
     return {};
   }
 
  private:
-  // The contact an entry is of: its document's id, or the id itself (earlier releases).
-  static std::string entry_id(const std::string& entry) {
+  // The contact an entry is of: its document's id, or the id itself (earlier releases); an
+  // internal error when the document is corrupt (as batch::doc reports one).
+  static result<std::string> entry_id(const std::string& entry) {
     if (!entry.starts_with('{')) return entry;
     auto doc = json::parse(entry, {.max_depth = 64, .max_string_bytes = 1 << 20});
-    return doc ? std::string(doc->string_at("id")) : std::string();
+    if (!doc || !doc->is_object())
+      return fail(errc::internal, "a primary contact entry is corrupt");
+    return std::string(doc->string_at("id"));
   }
 };
 
