@@ -1,8 +1,8 @@
 // The RocksDB view store's durability: commits skip the write-ahead log, bulk or live; seal()
-// and a clean close flush them to table files. A "crash" is a
-// death test's child process that ends with _exit (no destructor, no flush on close) after its
-// writes; the threadsafe style runs it in a fresh process (a plain fork of a process whose RocksDB
-// thread pools have started can hang in the child).
+// and a clean close flush them to table files. A "crash" is a death test's child process
+// that ends with _exit (no destructor, no flush on close) after its writes; the threadsafe
+// style runs it in a fresh process (a plain fork of a process whose RocksDB thread pools have
+// started can hang in the child).
 #include <gtest/gtest.h>
 #include <unistd.h>
 

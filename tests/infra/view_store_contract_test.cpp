@@ -30,7 +30,7 @@ const store_impl k_stores[] = {
        EXPECT_TRUE(s) << s.error().detail;
        return s ? std::move(*s) : nullptr;
      }},
-    // A store opened for a bulk build: each commit is a table file of its own, ingested.
+    // A store opened for a bulk build: its larger memtables take the commits until seal().
     {"rocksdb_bulk",
      [](const fs::path& dir) -> std::unique_ptr<view_store> {
        auto s = rocksdb_view_store::open(dir.string(), rocksdb_view_store::mode::bulk);
