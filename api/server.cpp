@@ -11,8 +11,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -37,7 +37,14 @@ namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 using tcp = net::ip::tcp;
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+// Sockets and timers bound to the io_context's own executor type, not the type-erased
+// any_io_executor: every handler of a request is dispatched through it (GET of a customer: see
+// bench/RESULTS.md).
+using executor = net::io_context::executor_type;
+using socket_type = net::basic_stream_socket<tcp, executor>;
+using timer_type = net::basic_waitable_timer<std::chrono::steady_clock,
+                                             net::wait_traits<std::chrono::steady_clock>, executor>;
+using tls_stream = beast::ssl_stream<socket_type>;
 
 namespace {
 
@@ -160,16 +167,24 @@ std::string as_chunk(std::string_view data, bool last) {
   return out;
 }
 
-// One connection, over plain TCP (Stream = beast::tcp_stream) or TLS (tls_stream).
+// One connection, over plain TCP (Stream = socket_type) or TLS (tls_stream).
+//
+// Deadlines: each timed step (the TLS handshake, reading one request, writing its response or
+// a chunk of a stream, the TLS shutdown) must end by the deadline set as it begins; a step that
+// does not is ended by closing the socket. One timer per connection, armed when it is idle and
+// a deadline is set, checks the deadline when it fires and re-arms itself for a later one, so
+// a request costs no timer operations (Beast's basic_stream started and cancelled a timer
+// wait for each read and each write).
 template <class Stream>
 class session : public std::enable_shared_from_this<session<Stream>> {
   static constexpr bool k_tls = std::is_same_v<Stream, tls_stream>;
   using std::enable_shared_from_this<session<Stream>>::shared_from_this;
 
  public:
-  session(tcp::socket socket, const handler& h, const server_options& o,
+  session(socket_type socket, const handler& h, const server_options& o,
           std::atomic<std::size_t>& open, stream_registry& streams, ssl::context* tls)
       : stream_(make_stream(std::move(socket), tls)),
+        timer_(lowest().get_executor()),
         handler_(h),
         options_(o),
         open_(open),
@@ -180,8 +195,9 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     net::dispatch(lowest().get_executor(), [self = shared_from_this()] {
       if constexpr (k_tls) {
         // The handshake is bounded by the read deadline too.
-        self->lowest().expires_after(self->options_.read_timeout);
+        self->deadline_after(self->options_.read_timeout);
         self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+          self->no_deadline();
           if (ec) return self->end_stream();
           self->do_read();
         });
@@ -192,7 +208,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   }
 
  private:
-  static Stream make_stream(tcp::socket socket, ssl::context* tls) {
+  static Stream make_stream(socket_type socket, ssl::context* tls) {
     if constexpr (k_tls) {
       return Stream(std::move(socket), *tls);
     } else {
@@ -200,7 +216,31 @@ class session : public std::enable_shared_from_this<session<Stream>> {
       return Stream(std::move(socket));
     }
   }
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  socket_type& lowest() { return beast::get_lowest_layer(stream_); }
+
+  // The current step must end by now + d.
+  void deadline_after(std::chrono::steady_clock::duration d) {
+    deadline_ = std::chrono::steady_clock::now() + d;
+    if (!timer_armed_) arm_timer();
+  }
+  // No step is timed (handling a request, waiting for a stream's next event).
+  void no_deadline() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+
+  void arm_timer() {
+    timer_armed_ = true;
+    timer_.expires_at(deadline_);
+    timer_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
+      const auto self = weak.lock();
+      if (!self) return;
+      self->timer_armed_ = false;
+      if (ec == net::error::operation_aborted) return;
+      if (self->deadline_ == std::chrono::steady_clock::time_point::max()) return;
+      if (std::chrono::steady_clock::now() < self->deadline_) return self->arm_timer();
+      // Late: the pending operations end with operation_aborted, and the session with them.
+      beast::error_code ignored;
+      self->lowest().close(ignored);
+    });
+  }
 
   void do_read() {
     parser_.emplace();
@@ -210,7 +250,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     body_limit_ = std::max(options_.body_limit, options_.handling.max_file_bytes);
     parser_->body_limit(body_limit_);
     parser_->header_limit(static_cast<std::uint32_t>(options_.header_limit));
-    lowest().expires_after(options_.read_timeout);
+    deadline_after(options_.read_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -256,7 +296,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
       }
       return write(problem(bare, 400, "the request is not valid HTTP/1.1: " + ec.message()));
     }
-    lowest().expires_never();
+    no_deadline();
     auto self = shared_from_this();
     handler_.handle(
         parser_->release(),
@@ -305,8 +345,8 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     farewell_ = std::move(body.dropped);
     if (options_.stream_socket_buffer > 0) {
       beast::error_code ignored;
-      lowest().socket().set_option(
-          net::socket_base::send_buffer_size(options_.stream_socket_buffer), ignored);
+      lowest().set_option(net::socket_base::send_buffer_size(options_.stream_socket_buffer),
+                          ignored);
     }
     std::thread([live = live_, produce = std::move(body.produce), &streams = streams_]() mutable {
       produce(*live);
@@ -323,9 +363,10 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     head.keep_alive(false);
     head_ = std::make_shared<response>(std::move(head));
     head_sr_ = std::make_shared<http::response_serializer<http::string_body>>(*head_);
-    lowest().expires_after(options_.read_timeout);
+    deadline_after(options_.read_timeout);
     http::async_write_header(stream_, *head_sr_,
                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                               self->no_deadline();
                                if (ec) return self->end_stream();
                                self->head_written_ = true;
                                self->watch_for_close();
@@ -343,7 +384,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     if constexpr (k_tls) {
       stream_.async_read_some(net::buffer(scratch_), std::move(on_read));
     } else {
-      lowest().socket().async_read_some(net::buffer(scratch_), std::move(on_read));
+      lowest().async_read_some(net::buffer(scratch_), std::move(on_read));
     }
   }
 
@@ -367,10 +408,11 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   // Writes what is left of chunk_ a piece at a time, each piece the client takes counting as
   // progress (a chunk may be larger than what a slow client takes within the stall time).
   void write_chunk(std::string resume) {
-    lowest().expires_after(options_.read_timeout);
+    deadline_after(options_.read_timeout);
     stream_.async_write_some(net::buffer(*chunk_) + chunk_written_,
                              [self = shared_from_this(), resume = std::move(resume)](
                                  beast::error_code ec, std::size_t n) mutable {
+                               self->no_deadline();
                                if (ec) {
                                  self->writing_ = false;
                                  return self->end_stream();
@@ -390,14 +432,15 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   void end_stream() {
     if (live_) live_->set_gone();
     beast::error_code ignored;
-    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
-    lowest().socket().close(ignored);
+    lowest().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close(ignored);
   }
 
   void write(response res) {
     const bool close_after = res.need_eof();
-    lowest().expires_after(options_.read_timeout);
+    deadline_after(options_.read_timeout);
     const auto done = [self = shared_from_this(), close_after](beast::error_code ec, std::size_t) {
+      self->no_deadline();
       self->res_.reset();
       if (ec || close_after) return self->close();
       self->do_read();
@@ -429,16 +472,19 @@ class session : public std::enable_shared_from_this<session<Stream>> {
 
   void close() {
     if constexpr (k_tls) {
-      lowest().expires_after(std::chrono::seconds(5));
+      deadline_after(std::chrono::seconds(5));
       stream_.async_shutdown(
           [self = shared_from_this()](beast::error_code) { self->end_stream(); });
     } else {
       beast::error_code ignored;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.shutdown(tcp::socket::shutdown_send, ignored);
     }
   }
 
   Stream stream_;
+  timer_type timer_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  bool timer_armed_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::size_t body_limit_ = 0;  // of the request being read
@@ -492,7 +538,7 @@ struct server::impl {
 
   void do_accept() {
     auto& ioc = *iocs[next_ioc++ % iocs.size()];
-    acceptor.async_accept(ioc.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(ioc.get_executor(), [this](beast::error_code ec, socket_type socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
       if (!ec) {
         if (open.load() >= options.max_connections) {
@@ -505,8 +551,8 @@ struct server::impl {
                                                   tls.get())
                 ->run();
           } else {
-            std::make_shared<session<beast::tcp_stream>>(std::move(socket), h, options, open,
-                                                         streams, nullptr)
+            std::make_shared<session<socket_type>>(std::move(socket), h, options, open, streams,
+                                                   nullptr)
                 ->run();
           }
         }

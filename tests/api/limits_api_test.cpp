@@ -1,5 +1,7 @@
 // Connection limits: a client sending a byte at a time (slowloris) or nothing at all is
-// dropped at the read deadline while others are served; oversized headers get 431.
+// dropped at the read deadline while others are served; oversized headers get 431. Each
+// request of a kept-alive connection has a deadline of its own, and a live event stream is not
+// held to one while it waits for events.
 #include <poll.h>
 
 #include <thread>
@@ -33,6 +35,21 @@ class LimitsApi : public ApiTest {
     if (::poll(&p, 1, 0) <= 0) return false;
     char buf[512];
     return ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0;
+  }
+  // Sends text on fd and reads until `until` has arrived (or 3 s pass); returns what came.
+  static std::string exchange(int fd, const std::string& text, std::string_view until) {
+    (void)::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
+    std::string got;
+    const auto began = clock::now();
+    while (got.find(until) == std::string::npos && clock::now() - began < std::chrono::seconds(3)) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char buf[4096];
+      const auto n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
   }
 };
 
@@ -73,6 +90,46 @@ TEST_P(LimitsApi, AnIdleConnectionIsDroppedAndHugeHeadersGet431) {
   auto big = send("GET", "/v1/customers", {}, {{"X-Padding", std::string(4096, 'p')}});
   problem_of(big, 431);
   EXPECT_EQ(send("GET", "/v1/customers").status, 200) << "and the server goes on";
+}
+
+TEST_P(LimitsApi, EachRequestOfAKeptAliveConnectionHasADeadlineOfItsOwn) {
+  const int fd = connect_raw();
+  const std::string get =
+      "GET /v1/customers HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+      std::string(k_key) + "\r\n\r\n";
+  // Four requests 0.7 s apart: 2.1 s in all, past the first requests' deadlines.
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    const auto got = exchange(fd, get, "\"next_cursor\"");
+    ASSERT_TRUE(got.starts_with("HTTP/1.1 200")) << "request " << i << ": " << got;
+  }
+  const auto answered = clock::now();
+  bool dropped = false;
+  while (!dropped && clock::now() - answered < std::chrono::seconds(4)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    dropped = closed_by_server(fd);
+  }
+  const auto idle = clock::now() - answered;
+  ::close(fd);
+  EXPECT_TRUE(dropped) << "then idle: dropped";
+  EXPECT_GT(idle, std::chrono::milliseconds(800)) << "not before its own deadline";
+  EXPECT_LT(idle, std::chrono::milliseconds(2500));
+}
+
+TEST_P(LimitsApi, AnEventStreamWaitingLongerThanTheReadDeadlineStaysOpen) {
+  const int fd = connect_raw();
+  const auto head =
+      exchange(fd,
+               "GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+               "Authorization: Bearer " +
+                   std::string(k_key) + "\r\n\r\n",
+               "\r\n\r\n");
+  ASSERT_TRUE(head.starts_with("HTTP/1.1 200")) << head;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // no event, no heartbeat yet
+  ASSERT_EQ(command("POST", "/v1/customers", R"({"name":"After the quiet"})").status, 201);
+  const auto got = exchange(fd, "", "After the quiet");
+  ::close(fd);
+  EXPECT_NE(got.find("After the quiet"), std::string::npos) << got;
 }
 
 INSTANTIATE_TEST_SUITE_P(Memory, LimitsApi, ::testing::Values("memory"), log_name);
