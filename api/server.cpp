@@ -374,18 +374,14 @@ class session : public std::enable_shared_from_this<session<Stream>> {
                              });
   }
 
-  // The client sends nothing on a stream: a read that ends means it has gone. (On TLS the
-  // read goes through the TLS layer; on TCP straight to the socket, past the write deadline.)
+  // The client sends nothing on a stream: a read that ends means it has gone. The read is not a
+  // timed step (only the chunk writes are).
   void watch_for_close() {
-    auto on_read = [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return self->live_->set_gone();
-      self->watch_for_close();
-    };
-    if constexpr (k_tls) {
-      stream_.async_read_some(net::buffer(scratch_), std::move(on_read));
-    } else {
-      lowest().async_read_some(net::buffer(scratch_), std::move(on_read));
-    }
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->live_->set_gone();
+                              self->watch_for_close();
+                            });
   }
 
   void pump() {

@@ -156,13 +156,10 @@ result<std::vector<recorded_event>> rocksdb_event_log::read(partition_id p, log_
                                                             std::size_t max) {
   if (p.get() >= impl_->partitions) return fail(errc::invalid, "no such partition");
   std::vector<recorded_event> out;
-  {
-    // A reader that has everything (a projection thread asks once more before it waits) is
-    // answered from the ends, without an iterator over the log: an append's events are in the
-    // database before its ends move, so nothing at or past the end is missed.
-    std::lock_guard lock(impl_->mu);
-    if (max == 0 || from.get() >= impl_->ends[p.get()]) return out;
-  }
+  // A reader that has everything (a projection thread asks once more before it waits) is
+  // answered from the end, without an iterator over the log: an append's events are in the
+  // database before the end moves, so nothing at or past it is missed.
+  if (max == 0 || from.get() >= end_offset(p).get()) return out;
   const auto prefix = partition_prefix(p.get());
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(event_key(p.get(), std::max<std::int64_t>(from.get(), 0)));
