@@ -37,10 +37,12 @@ class flaky_store final : public view_store {
     return inner_.scan(prefix, after, fn);
   }
   result<void> commit(std::span<const write_op> ops) override {
-    if (failures > 0) {
-      --failures;
-      return fail(errc::unavailable, "injected commit failure");
+    // One failure per commit until none are left, whichever projection threads commit at once
+    // (with a test and a decrement apart, two of them could take the last one and leave -1).
+    int left = failures.load();
+    while (left > 0 && !failures.compare_exchange_weak(left, left - 1)) {
     }
+    if (left > 0) return fail(errc::unavailable, "injected commit failure");
     return inner_.commit(ops);
   }
   result<void> clear() override { return inner_.clear(); }
