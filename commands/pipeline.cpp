@@ -324,17 +324,20 @@ struct pipeline::impl {
 
     if (events.empty()) model.end_batch();
     if (!events.empty()) {
-      auto positions = log.append(events);
-      if (!positions) {
-        fail_batch(items, positions.error());
+      // The log takes the events and answers them recorded: a log that keeps recent events
+      // keeps these, instead of a copy of each.
+      auto appended = log.append_shared(std::move(events));
+      if (!appended) {
+        fail_batch(items, appended.error());
         return;
       }
+      const auto& recorded = appended->events;
       model.end_batch();
-      for (std::size_t i = 0; i < events.size(); ++i) model.settle(events[i], (*positions)[i]);
+      for (const auto& re : recorded) model.settle(re->e, re->position);
       for (auto& it : items) {
         if (it.event_count == 0) continue;
-        const auto& last = events[it.first_event + it.event_count - 1];
-        const auto& first = events[it.first_event];
+        const auto& last = recorded[it.first_event + it.event_count - 1]->e;
+        const auto& first = recorded[it.first_event]->e;
         const bool created =
             first.type == event_types::customer_registered ||
             first.type == event_types::contact_added || first.type == event_types::site_added ||
@@ -346,7 +349,7 @@ struct pipeline::impl {
             first.type == event_types::system_assigned ||
             first.type == event_types::file_attached;  // files
         it.answer = make_outcome(model.customer(last.customer), last.entity_id, last.version,
-                                 (*positions)[it.first_event + it.event_count - 1], created);
+                                 recorded[it.first_event + it.event_count - 1]->position, created);
       }
     }
     for (auto& it : items) {

@@ -16,28 +16,53 @@ constexpr auto k_keep_grace = std::chrono::milliseconds(2);
 recent_events_log::recent_events_log(std::unique_ptr<event_log> inner, std::size_t per_partition)
     : inner_(std::move(inner)), capacity_(per_partition), partitions_(inner_->partition_count()) {}
 
-result<std::vector<log_position>> recent_events_log::append(std::span<const event> events) {
+template <typename Make>
+result<std::vector<log_position>> recent_events_log::append_keeping(std::span<const event> events,
+                                                                    Make make) {
   {
     std::lock_guard lock(mu_);
     ++appending_;
   }
   auto positions = inner_->append(events);
-  // Copied outside the lock: readers are not held up by the copies.
-  std::vector<std::shared_ptr<const recorded_event>> copies;
-  if (positions && capacity_ > 0) {
-    copies.reserve(events.size());
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      copies.push_back(
-          std::make_shared<const recorded_event>(recorded_event{(*positions)[i], events[i]}));
-    }
-  }
+  // Made outside the lock: readers are not held up by the copies.
+  std::vector<std::shared_ptr<const recorded_event>> made;
+  if (positions) made = make(*positions);
   {
     std::lock_guard lock(mu_);
     --appending_;
-    for (auto& re : copies) keep(std::move(re));
+    if (capacity_ > 0) {
+      for (const auto& re : made) keep(re);
+    }
   }
   kept_.notify_all();
   return positions;
+}
+
+result<std::vector<log_position>> recent_events_log::append(std::span<const event> events) {
+  return append_keeping(events, [&](const std::vector<log_position>& positions) {
+    std::vector<std::shared_ptr<const recorded_event>> copies;
+    if (capacity_ == 0) return copies;
+    copies.reserve(events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      copies.push_back(
+          std::make_shared<const recorded_event>(recorded_event{positions[i], events[i]}));
+    }
+    return copies;
+  });
+}
+
+result<event_log::appended> recent_events_log::append_shared(std::vector<event> events) {
+  appended out;
+  auto positions = append_keeping(events, [&](const std::vector<log_position>& positions) {
+    out.events.reserve(events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      out.events.push_back(std::make_shared<const recorded_event>(
+          recorded_event{positions[i], std::move(events[i])}));
+    }
+    return out.events;
+  });
+  if (!positions) return std::unexpected(positions.error());
+  return out;
 }
 
 void recent_events_log::keep(std::shared_ptr<const recorded_event> re) {
@@ -63,27 +88,39 @@ void recent_events_log::keep(std::shared_ptr<const recorded_event> re) {
   }
 }
 
+std::vector<std::shared_ptr<const recorded_event>> recent_events_log::kept(partition_id p,
+                                                                           log_offset from,
+                                                                           std::size_t max) {
+  std::vector<std::shared_ptr<const recorded_event>> found;
+  std::lock_guard lock(mu_);
+  if (p.get() < partitions_.size() && max > 0 && partitions_[p.get()].holds(from.get())) {
+    const auto& part = partitions_[p.get()];
+    const auto begin = static_cast<std::size_t>(from.get() - part.first);
+    const auto n = std::min(max, part.events.size() - begin);
+    found.assign(part.events.begin() + static_cast<std::ptrdiff_t>(begin),
+                 part.events.begin() + static_cast<std::ptrdiff_t>(begin + n));
+    ++reads_kept_;
+  } else {
+    ++reads_inside_;
+  }
+  return found;
+}
+
 result<std::vector<recorded_event>> recent_events_log::read(partition_id p, log_offset from,
                                                             std::size_t max) {
-  std::vector<std::shared_ptr<const recorded_event>> found;
-  {
-    std::lock_guard lock(mu_);
-    if (p.get() < partitions_.size() && max > 0 && partitions_[p.get()].holds(from.get())) {
-      const auto& part = partitions_[p.get()];
-      const auto begin = static_cast<std::size_t>(from.get() - part.first);
-      const auto n = std::min(max, part.events.size() - begin);
-      found.assign(part.events.begin() + static_cast<std::ptrdiff_t>(begin),
-                   part.events.begin() + static_cast<std::ptrdiff_t>(begin + n));
-      ++reads_kept_;
-    } else {
-      ++reads_inside_;
-    }
-  }
+  const auto found = kept(p, from, max);
   if (found.empty()) return inner_->read(p, from, max);
   std::vector<recorded_event> out;
   out.reserve(found.size());
   for (const auto& re : found) out.push_back(*re);
   return out;
+}
+
+result<std::vector<std::shared_ptr<const recorded_event>>> recent_events_log::read_shared(
+    partition_id p, log_offset from, std::size_t max) {
+  auto found = kept(p, from, max);
+  if (found.empty()) return inner_->read_shared(p, from, max);
+  return found;
 }
 
 bool recent_events_log::wait_for(partition_id p, log_offset offset,

@@ -75,7 +75,8 @@ struct runner::impl {
   // Applies up to max events of partition p in one commit. Returns how many were applied.
   result<std::size_t> step(std::uint32_t p, std::size_t max = k_read_batch) {
     const auto from = applied_next[p].load();
-    auto events = log.read(partition_id{p}, log_offset{from}, max);
+    // Shared, not copied: the events the writer has just appended are the ones it keeps.
+    auto events = log.read_shared(partition_id{p}, log_offset{from}, max);
     if (!events) return std::unexpected(events.error());
     if (events->empty()) return 0;
     batch b(store);
@@ -83,11 +84,11 @@ struct runner::impl {
     auto vn = checkpoints[p].next();
     for (const auto& re : *events) {
       for (std::size_t v = 0; v < views.size(); ++v) {
-        if (re.position.offset.get() < vn[v]) continue;  // this view has it already
-        if (auto ok = views[v]->apply(re, b); !ok) return std::unexpected(ok.error());
+        if (re->position.offset.get() < vn[v]) continue;  // this view has it already
+        if (auto ok = views[v]->apply(*re, b); !ok) return std::unexpected(ok.error());
       }
     }
-    const auto end = events->back().position.offset.get() + 1;
+    const auto end = events->back()->position.offset.get() + 1;
     auto after = checkpoints[p];  // kept as it was if the commit fails
     for (auto& x : vn) x = std::max(x, end);
     after.advance(b, names, end, vn);

@@ -149,6 +149,53 @@ TEST_P(EventLogContract, ReadGivesBackEqualEventsFromAnOffsetBoundedByMax) {
   EXPECT_GE(log().end_offset(p).get(), all.back().position.offset.get() + 1);
 }
 
+TEST_P(EventLogContract, ReadSharedGivesTheSameEventsAsRead) {
+  const std::string c = new_id();
+  const auto p = partition_for(customer_id{c}, k_partitions);
+  std::vector<event> events;
+  for (int v = 1; v <= 6; ++v) events.push_back(make_event(c, v));
+  ASSERT_TRUE(log().append(std::span(events).first(2)));
+  ASSERT_TRUE(log().append(std::span(events).subspan(2)));
+  const auto all = read(p);
+  ASSERT_EQ(all.size(), events.size());
+  // From the start (for "recent": past what it keeps), from the middle, bounded by max, past
+  // the end.
+  for (const auto& [from, max] : std::vector<std::pair<std::size_t, std::size_t>>{
+           {0, 100}, {3, 100}, {1, 2}, {all.size(), 100}}) {
+    const auto at =
+        from < all.size() ? all[from].position.offset.get() : all.back().position.offset.get() + 1;
+    auto shared = log().read_shared(p, log_offset{at}, max);
+    ASSERT_TRUE(shared) << shared.error().detail;
+    const auto plain = read(p, at, max);
+    ASSERT_EQ(shared->size(), plain.size()) << "from " << from << ", max " << max;
+    for (std::size_t i = 0; i < plain.size(); ++i) {
+      ASSERT_NE((*shared)[i], nullptr);
+      EXPECT_EQ((*shared)[i]->e, plain[i].e) << "from " << from << ", event " << i;
+      EXPECT_EQ((*shared)[i]->position, plain[i].position);
+    }
+  }
+  EXPECT_FALSE(log().read_shared(partition_id{k_partitions}, log_offset{0}, 10))
+      << "an unknown partition is an error here too";
+}
+
+TEST_P(EventLogContract, AppendSharedAnswersTheEventsRecordedAsReadGivesThemBack) {
+  const std::string a = new_id(), b = new_id();
+  const std::vector<event> events{make_event(a, 1), make_event(b, 1), make_event(a, 2)};
+  auto appended = log().append_shared(events);
+  ASSERT_TRUE(appended) << appended.error().detail;
+  ASSERT_EQ(appended->events.size(), events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& re = *appended->events[i];
+    EXPECT_EQ(re.e, events[i]) << "event " << i << ", in input order";
+    EXPECT_EQ(re.position.partition, partition_for(events[i].customer, k_partitions));
+    const auto back = read(re.position.partition, re.position.offset.get(), 1);
+    ASSERT_EQ(back.size(), 1u);
+    EXPECT_EQ(back[0].e, events[i]);
+    EXPECT_EQ(back[0].position, re.position);
+  }
+  EXPECT_LT(appended->events[0]->position.offset, appended->events[2]->position.offset);
+}
+
 TEST_P(EventLogContract, KeepsPerCustomerOrderAcrossManyAppends) {
   std::vector<std::string> customers{new_id(), new_id(), new_id()};
   for (int v = 1; v <= 10; ++v) {

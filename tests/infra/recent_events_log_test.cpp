@@ -73,6 +73,51 @@ TEST_F(RecentEventsLog, ReadsWhatItJustAppendedWithoutTheLog) {
   EXPECT_EQ(log_->reads_inside(), 0u);
 }
 
+TEST_F(RecentEventsLog, SharedReadsHandOutTheKeptEventsThemselves) {
+  const std::vector<event> events{make_event(customer_, 1), make_event(customer_, 2)};
+  const auto positions = append(events);
+  faulty_->fail_reads(100);  // a read that reached the log would fail
+  auto first = log_->read_shared(partition_id{0}, log_offset{0}, 100);
+  auto again = log_->read_shared(partition_id{0}, log_offset{1}, 100);
+  ASSERT_TRUE(first) << first.error().detail;
+  ASSERT_TRUE(again) << again.error().detail;
+  ASSERT_EQ(first->size(), 2u);
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*first)[0]->e, events[0]);
+  EXPECT_EQ((*first)[1]->e, events[1]);
+  EXPECT_EQ((*first)[1]->position, positions[1]);
+  EXPECT_EQ((*first)[1].get(), (*again)[0].get()) << "one kept event, not a copy per read";
+  EXPECT_EQ(log_->reads_inside(), 0u);
+  faulty_->fail_reads(0);
+  make(4);  // a fresh decorator over the same log keeps nothing yet: the log answers
+  auto inside = log_->read_shared(partition_id{0}, log_offset{0}, 100);
+  ASSERT_TRUE(inside) << inside.error().detail;
+  ASSERT_EQ(inside->size(), 2u);
+  EXPECT_EQ((*inside)[1]->e, events[1]);
+  EXPECT_EQ(log_->reads_inside(), 1u);
+}
+
+TEST_F(RecentEventsLog, AnAppendThatHandsOverItsEventsKeepsTheOnesItAnswers) {
+  const std::vector<event> events{make_event(customer_, 1), make_event(customer_, 2)};
+  auto appended = log_->append_shared(events);
+  ASSERT_TRUE(appended) << appended.error().detail;
+  ASSERT_EQ(appended->events.size(), 2u);
+  faulty_->fail_reads(100);  // a read that reached the log would fail
+  auto shared = log_->read_shared(partition_id{0}, log_offset{0}, 100);
+  ASSERT_TRUE(shared) << shared.error().detail;
+  ASSERT_EQ(shared->size(), 2u);
+  EXPECT_EQ((*shared)[0].get(), appended->events[0].get()) << "kept, not copied";
+  EXPECT_EQ((*shared)[1].get(), appended->events[1].get());
+  auto copied = read(0);
+  ASSERT_TRUE(copied) << copied.error().detail;
+  EXPECT_EQ((*copied)[1].e, events[1]);
+  faulty_->fail_appends(1);
+  EXPECT_FALSE(log_->append_shared({make_event(customer_, 3)}));
+  auto after = log_->read_shared(partition_id{0}, log_offset{0}, 100);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->size(), 2u) << "a failed append keeps nothing";
+}
+
 TEST_F(RecentEventsLog, OffsetsItNoLongerKeepsAreReadFromTheLog) {
   std::vector<event> events;
   for (int v = 1; v <= 6; ++v) events.push_back(make_event(customer_, v));
