@@ -49,9 +49,9 @@ result<std::vector<event>> decide_contact(const customer_state& state, const add
   if (!fields) return std::unexpected(std::move(fields.error()));
   if (auto ok = check_contact_site(state, *fields); !ok) return std::unexpected(ok.error());
   const std::string id = env.new_entity_id();
-  std::vector<event> events{make_event(event_types::contact_added, state.id, id,
-                                       contact_subject(state.id, id), entity_version{1},
-                                       object{{"fields", std::move(*fields)}})};
+  auto events =
+      single(make_event(event_types::contact_added, state.id, id, contact_subject(state.id, id),
+                        entity_version{1}, object{{"fields", std::move(*fields)}}));
   // Only the very first contact becomes primary on its own: once a customer has had
   // contacts, choosing the primary is a deliberate act (make_primary_contact).
   if (state.primary_contact.empty() && state.contacts.empty()) {
@@ -75,15 +75,15 @@ result<std::vector<event>> decide_contact(const customer_state& state, const cha
   if (changes->find("changed")->find("site_id") != nullptr) {
     if (auto ok = check_contact_site(state, *after); !ok) return std::unexpected(ok.error());
   }
-  return std::vector{contact_event(state, **c, event_types::contact_changed, *changes)};
+  return detail::single(contact_event(state, **c, event_types::contact_changed, *changes));
 }
 
 result<std::vector<event>> decide_contact(const customer_state& state, const remove_contact& cmd) {
   auto c = addressed_contact(state, cmd.id, cmd.if_match);
   if (!c) return std::unexpected(std::move(c.error()));
   const value name((*c)->fields.string_at("name"));
-  return std::vector{
-      contact_event(state, **c, event_types::contact_removed, object{{"name", name}})};
+  return detail::single(
+      contact_event(state, **c, event_types::contact_removed, object{{"name", name}}));
 }
 
 result<std::vector<event>> decide_contact(const customer_state& state,
@@ -92,8 +92,8 @@ result<std::vector<event>> decide_contact(const customer_state& state,
   if (!c) return std::unexpected(std::move(c.error()));
   if (state.primary_contact == cmd.id.get()) return std::vector<event>{};
   const value previous = state.primary_contact.empty() ? value{} : value(state.primary_contact);
-  return std::vector{contact_event(state, **c, event_types::contact_primary_designated,
-                                   object{{"previous_contact_id", previous}})};
+  return detail::single(contact_event(state, **c, event_types::contact_primary_designated,
+                                      object{{"previous_contact_id", previous}}));
 }
 
 bool evolve_contact(customer_state& state, const event& e) {

@@ -159,9 +159,9 @@ result<std::vector<event>> decide_register(const register_customer& cmd, decide_
   }
   const customer_id id{env.new_entity_id()};
   object data{{"number", env.next_customer_number()}, {"fields", std::move(*fields)}};
-  return std::vector{detail::make_event(event_types::customer_registered, id, id.get(),
-                                        detail::customer_subject(id), entity_version{1},
-                                        std::move(data))};
+  return detail::single(detail::make_event(event_types::customer_registered, id, id.get(),
+                                           detail::customer_subject(id), entity_version{1},
+                                           std::move(data)));
 }
 
 // Only the fields that change are checked against other customers, so that a patch of an
@@ -197,7 +197,7 @@ result<std::vector<event>> decide_change(const customer_state& state, const chan
   if (auto ok = detail::check_picklists("customer", state.fields, *after, env); !ok) {
     return std::unexpected(ok.error());
   }
-  return std::vector{customer_event(state, event_types::customer_details_changed, *changes)};
+  return detail::single(customer_event(state, event_types::customer_details_changed, *changes));
 }
 
 // A status transition: allowed only from the statuses in `from`.
@@ -210,7 +210,7 @@ result<std::vector<event>> decide_transition(const customer_state& state, const 
     return fail(errc::conflict,
                 "cannot " + std::string(verb) + " the customer: it is " + state.status);
   }
-  return std::vector{customer_event(state, type, object{{"previous_status", state.status}})};
+  return detail::single(customer_event(state, type, object{{"previous_status", state.status}}));
 }
 
 struct decider {

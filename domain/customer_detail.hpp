@@ -10,6 +10,14 @@
 
 namespace fieldledger::domain::detail {
 
+// A decision of one event. Not `std::vector{e}`: an initializer list is copied from, and an
+// event's copy is its ten strings and its payload tree again.
+inline std::vector<event> single(event e) {
+  std::vector<event> out;
+  out.push_back(std::move(e));
+  return out;
+}
+
 // An event of the customer `state` about `entity`, with the fields decide() is to set.
 event make_event(std::string_view type, const customer_id& customer, std::string entity_id,
                  std::string subject, entity_version version, value data);

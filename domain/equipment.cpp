@@ -107,8 +107,8 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const a
   if (auto ok = check_picklists("site", value(object{}), *fields, env); !ok) {
     return std::unexpected(ok.error());
   }
-  return std::vector{new_event(state, "sites", env.new_entity_id(), event_types::site_added,
-                               object{{"fields", std::move(*fields)}})};
+  return detail::single(new_event(state, "sites", env.new_entity_id(), event_types::site_added,
+                                  object{{"fields", std::move(*fields)}}));
 }
 
 result<std::vector<event>> decide_equipment(const customer_state& state, const change_site& cmd,
@@ -123,7 +123,7 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const c
   if (auto ok = check_picklists("site", (*site)->fields, after, env); !ok) {
     return std::unexpected(ok.error());
   }
-  return std::vector{owned_event(state, "sites", **site, event_types::site_changed, **changes)};
+  return detail::single(owned_event(state, "sites", **site, event_types::site_changed, **changes));
 }
 
 result<std::vector<event>> decide_equipment(const customer_state& state, const remove_site& cmd,
@@ -146,8 +146,8 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const r
                                     (n == 1 ? " system" : " systems") +
                                     ". Hint: remove them first (DELETE /v1/systems/{id}).");
   }
-  return std::vector{owned_event(state, "sites", **site, event_types::site_removed,
-                                 object{{"name", (*site)->fields.string_at("name")}})};
+  return detail::single(owned_event(state, "sites", **site, event_types::site_removed,
+                                    object{{"name", (*site)->fields.string_at("name")}}));
 }
 
 // ---- assets ----------------------------------------------------------------------------------
@@ -185,8 +185,8 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const r
     return std::unexpected(ok.error());
   }
   data["fields"] = std::move(*fields);
-  return std::vector{new_event(state, "assets", env.new_entity_id(), event_types::asset_registered,
-                               std::move(data))};
+  return detail::single(new_event(state, "assets", env.new_entity_id(),
+                                  event_types::asset_registered, std::move(data)));
 }
 
 result<std::vector<event>> decide_equipment(const customer_state& state, const change_asset& cmd,
@@ -212,7 +212,8 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const c
   if (auto ok = check_picklists("asset", (*asset)->fields, after, env); !ok) {
     return std::unexpected(ok.error());
   }
-  return std::vector{owned_event(state, "assets", **asset, event_types::asset_changed, **changes)};
+  return detail::single(
+      owned_event(state, "assets", **asset, event_types::asset_changed, **changes));
 }
 
 result<std::vector<event>> decide_equipment(const customer_state& state, const move_asset& cmd,
@@ -227,17 +228,17 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const m
   }
   const auto from = (*asset)->fields.string_at("site_id");
   if (from == cmd.to.get()) return std::vector<event>{};
-  return std::vector{owned_event(state, "assets", **asset, event_types::asset_moved,
-                                 object{{"from_site_id", from}, {"to_site_id", cmd.to.get()}})};
+  return detail::single(owned_event(state, "assets", **asset, event_types::asset_moved,
+                                    object{{"from_site_id", from}, {"to_site_id", cmd.to.get()}}));
 }
 
 result<std::vector<event>> decide_equipment(const customer_state& state, const retire_asset& cmd,
                                             decide_env&) {
   auto asset = addressed(state, state.assets, "asset", cmd.id.get(), cmd.if_match);
   if (!asset) return std::unexpected(asset.error());
-  return std::vector{
+  return detail::single(
       owned_event(state, "assets", **asset, event_types::asset_retired,
-                  object{{"previous_status", (*asset)->fields.string_at("status")}})};
+                  object{{"previous_status", (*asset)->fields.string_at("status")}}));
 }
 
 // ---- parts -----------------------------------------------------------------------------------
@@ -249,9 +250,9 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const a
   if (auto ok = check_not_archived(state); !ok) return std::unexpected(ok.error());
   auto fields = validate_fields(part_fields(), cmd.body);
   if (!fields) return std::unexpected(std::move(fields.error()));
-  return std::vector{
+  return detail::single(
       new_event(state, "parts", env.new_entity_id(), event_types::part_added,
-                object{{"asset_id", cmd.asset.get()}, {"fields", std::move(*fields)}})};
+                object{{"asset_id", cmd.asset.get()}, {"fields", std::move(*fields)}}));
 }
 
 result<std::vector<event>> decide_equipment(const customer_state& state, const change_part& cmd,
@@ -262,16 +263,16 @@ result<std::vector<event>> decide_equipment(const customer_state& state, const c
   auto changes = patch_changes(part_fields(), **part, cmd.patch, after);
   if (!changes) return std::unexpected(changes.error());
   if (!*changes) return std::vector<event>{};
-  return std::vector{owned_event(state, "parts", **part, event_types::part_changed, **changes)};
+  return detail::single(owned_event(state, "parts", **part, event_types::part_changed, **changes));
 }
 
 result<std::vector<event>> decide_equipment(const customer_state& state, const remove_part& cmd,
                                             decide_env&) {
   auto part = addressed(state, state.parts, "asset part", cmd.id.get(), cmd.if_match);
   if (!part) return std::unexpected(part.error());
-  return std::vector{owned_event(
+  return detail::single(owned_event(
       state, "parts", **part, event_types::part_removed,
-      object{{"asset_id", (*part)->parent}, {"name", (*part)->fields.string_at("name")}})};
+      object{{"asset_id", (*part)->parent}, {"name", (*part)->fields.string_at("name")}}));
 }
 
 // ---- the product catalogue -------------------------------------------------------------------
@@ -291,8 +292,9 @@ result<std::vector<event>> decide_product(const create_product& cmd, decide_env&
     return std::unexpected(std::move(e));
   }
   const customer_id catalogue{std::string(k_catalogue)};
-  return std::vector{make_event(event_types::product_created, catalogue, code, "products/" + code,
-                                entity_version{1}, object{{"fields", std::move(*fields)}})};
+  return detail::single(make_event(event_types::product_created, catalogue, code,
+                                   "products/" + code, entity_version{1},
+                                   object{{"fields", std::move(*fields)}}));
 }
 
 result<std::vector<event>> decide_product(const change_product& cmd, decide_env& env) {
@@ -315,9 +317,9 @@ result<std::vector<event>> decide_product(const change_product& cmd, decide_env&
   if (auto ok = check_picklists("product", product->fields, after, env); !ok) {
     return std::unexpected(ok.error());
   }
-  return std::vector{make_event(event_types::product_changed, customer_id{std::string(k_catalogue)},
-                                cmd.code, "products/" + cmd.code,
-                                entity_version{product->version.get() + 1}, std::move(**changes))};
+  return detail::single(make_event(
+      event_types::product_changed, customer_id{std::string(k_catalogue)}, cmd.code,
+      "products/" + cmd.code, entity_version{product->version.get() + 1}, std::move(**changes)));
 }
 
 // ---- evolve ----------------------------------------------------------------------------------

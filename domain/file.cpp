@@ -85,9 +85,9 @@ result<std::vector<event>> decide_file(const customer_state& state, const attach
   }
   for (auto& [k, v] : valid->as_object()) fields[k] = std::move(v);
   const std::string id = env.new_entity_id();
-  return std::vector{make_event(event_types::file_attached, state.id, id,
-                                owned_subject(state.id, "files", id), entity_version{1},
-                                object{{"fields", std::move(fields)}})};
+  return detail::single(make_event(event_types::file_attached, state.id, id,
+                                   owned_subject(state.id, "files", id), entity_version{1},
+                                   object{{"fields", std::move(fields)}}));
 }
 
 result<std::vector<event>> decide_file(const customer_state& state, const remove_file& cmd) {
@@ -98,10 +98,10 @@ result<std::vector<event>> decide_file(const customer_state& state, const remove
     return std::unexpected(ok.error());
   }
   if (auto ok = check_not_archived(state); !ok) return std::unexpected(ok.error());
-  return std::vector{make_event(
+  return detail::single(make_event(
       event_types::file_removed, state.id, f.id.get(), owned_subject(state.id, "files", f.id.get()),
       entity_version{f.version.get() + 1},
-      object{{"name", f.fields.string_at("name")}, {"sha256", f.fields.string_at("sha256")}})};
+      object{{"name", f.fields.string_at("name")}, {"sha256", f.fields.string_at("sha256")}}));
 }
 
 bool evolve_file(customer_state& state, const event& e) {

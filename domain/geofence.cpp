@@ -65,8 +65,8 @@ result<std::vector<event>> decide_geofence(const customer_state& state,
   if (!normal) return std::unexpected(std::move(normal.error()));
   const value* before = current_geofence(state, cmd.id.get());
   if (before != nullptr && *before == *normal) return std::vector<event>{};
-  return std::vector{customer_geofence_event(state, et::customer_geofence_set,
-                                             change_data(std::move(*normal), before))};
+  return detail::single(customer_geofence_event(state, et::customer_geofence_set,
+                                                change_data(std::move(*normal), before)));
 }
 
 result<std::vector<event>> decide_geofence(const customer_state& state,
@@ -76,8 +76,8 @@ result<std::vector<event>> decide_geofence(const customer_state& state,
   }
   const value* before = current_geofence(state, cmd.id.get());
   if (before == nullptr) return std::vector<event>{};  // nothing to clear
-  return std::vector{
-      customer_geofence_event(state, et::customer_geofence_cleared, change_data({}, before))};
+  return detail::single(
+      customer_geofence_event(state, et::customer_geofence_cleared, change_data({}, before)));
 }
 
 result<std::vector<event>> decide_geofence(const customer_state& state,
@@ -88,8 +88,8 @@ result<std::vector<event>> decide_geofence(const customer_state& state,
   if (!normal) return std::unexpected(std::move(normal.error()));
   const value* before = current_geofence(state, cmd.id.get());
   if (before != nullptr && *before == *normal) return std::vector<event>{};
-  return std::vector{site_geofence_event(state, **site, et::site_geofence_set,
-                                         change_data(std::move(*normal), before))};
+  return detail::single(site_geofence_event(state, **site, et::site_geofence_set,
+                                            change_data(std::move(*normal), before)));
 }
 
 result<std::vector<event>> decide_geofence(const customer_state& state,
@@ -98,8 +98,8 @@ result<std::vector<event>> decide_geofence(const customer_state& state,
   if (!site) return std::unexpected(site.error());
   const value* before = current_geofence(state, cmd.id.get());
   if (before == nullptr) return std::vector<event>{};
-  return std::vector{
-      site_geofence_event(state, **site, et::site_geofence_cleared, change_data({}, before))};
+  return detail::single(
+      site_geofence_event(state, **site, et::site_geofence_cleared, change_data({}, before)));
 }
 
 bool evolve_geofence(customer_state& state, const event& e) {

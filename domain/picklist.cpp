@@ -103,11 +103,11 @@ result<std::vector<event>> decide_picklist(const change_picklist& cmd, decide_en
     if (retired) return std::vector<event>{};
   }
   const customer_id lists{std::string(k_picklists)};
-  return std::vector{make_event(
+  return detail::single(make_event(
       cmd.step == picklist_step::add ? event_types::picklist_value_added
                                      : event_types::picklist_value_retired,
       lists, cmd.name, "picklists/" + cmd.name, entity_version{version.get() + 1},
-      area ? object{{"value", v}, {"geofence", std::move(*area)}} : object{{"value", v}})};
+      area ? object{{"value", v}, {"geofence", std::move(*area)}} : object{{"value", v}}));
 }
 
 }  // namespace detail

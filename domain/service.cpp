@@ -118,8 +118,9 @@ result<std::vector<event>> decide_service(const customer_state& state, const add
   if (!fields) return std::unexpected(std::move(fields.error()));
   if (auto ok = check_place(state, *fields); !ok) return std::unexpected(ok.error());
   if (fields->find("urgent") == nullptr) fields->as_object()["urgent"] = false;
-  return std::vector{entity_event(state, "notes", env.new_entity_id(), entity_version{1},
-                                  event_types::note_added, object{{"fields", std::move(*fields)}})};
+  return detail::single(entity_event(state, "notes", env.new_entity_id(), entity_version{1},
+                                     event_types::note_added,
+                                     object{{"fields", std::move(*fields)}}));
 }
 
 result<std::vector<event>> decide_service(const customer_state& state, const change_note& cmd,
@@ -135,18 +136,18 @@ result<std::vector<event>> decide_service(const customer_state& state, const cha
   if (auto ok = check_place(state, *after); !ok) return std::unexpected(ok.error());
   auto changes = field_changes((*note)->fields, *after);
   if (!changes) return std::vector<event>{};
-  return std::vector{entity_event(state, "notes", cmd.id.get(),
-                                  entity_version{(*note)->version.get() + 1},
-                                  event_types::note_changed, std::move(*changes))};
+  return detail::single(entity_event(state, "notes", cmd.id.get(),
+                                     entity_version{(*note)->version.get() + 1},
+                                     event_types::note_changed, std::move(*changes)));
 }
 
 result<std::vector<event>> decide_service(const customer_state& state, const remove_note& cmd,
                                           decide_env&) {
   auto note = addressed_note(state, cmd.id.get(), cmd.if_match);
   if (!note) return std::unexpected(note.error());
-  return std::vector{entity_event(
+  return detail::single(entity_event(
       state, "notes", cmd.id.get(), entity_version{(*note)->version.get() + 1},
-      event_types::note_removed, object{{"text", excerpt((*note)->fields.string_at("text"))}})};
+      event_types::note_removed, object{{"text", excerpt((*note)->fields.string_at("text"))}}));
 }
 
 // ---- work orders -----------------------------------------------------------------------------
@@ -189,9 +190,9 @@ result<std::vector<event>> decide_service(const customer_state& state, const cre
   }
   if (f.find("priority") == f.end()) f["priority"] = "normal";
   f["status"] = f.find("assignee") != f.end() ? k_wo_assigned : k_wo_open;
-  return std::vector{entity_event(
+  return detail::single(entity_event(
       state, "work-orders", env.new_entity_id(), entity_version{1}, event_types::work_order_created,
-      object{{"number", env.next_work_order_number()}, {"fields", std::move(*fields)}})};
+      object{{"number", env.next_work_order_number()}, {"fields", std::move(*fields)}}));
 }
 
 result<std::vector<event>> decide_service(const customer_state& state, const move_work_order& cmd,
@@ -230,7 +231,8 @@ result<std::vector<event>> decide_service(const customer_state& state, const mov
       type = event_types::work_order_cancelled;
       break;
   }
-  return std::vector{entity_event(state, "work-orders", cmd.id.get(), next, type, std::move(data))};
+  return detail::single(
+      entity_event(state, "work-orders", cmd.id.get(), next, type, std::move(data)));
 }
 
 // ---- evolve ----------------------------------------------------------------------------------

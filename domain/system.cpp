@@ -372,9 +372,9 @@ result<std::vector<event>> decide_system(const create_system_type& cmd, decide_e
   auto type = validate_system_type(cmd.body);
   if (!type) return std::unexpected(std::move(type.error()));
   const std::string id = env.new_entity_id();
-  return std::vector{make_event(event_types::system_type_created,
-                                customer_id{std::string(k_system_types)}, id, "system-types/" + id,
-                                entity_version{1}, object{{"fields", std::move(*type)}})};
+  return detail::single(
+      make_event(event_types::system_type_created, customer_id{std::string(k_system_types)}, id,
+                 "system-types/" + id, entity_version{1}, object{{"fields", std::move(*type)}}));
 }
 
 result<std::vector<event>> decide_system(const change_system_type& cmd, decide_env& env) {
@@ -407,10 +407,10 @@ result<std::vector<event>> decide_system(const change_system_type& cmd, decide_e
     return invalid_fields("the system type cannot change so", std::move(invalid));
   auto changes = field_changes(type->fields, *after);
   if (!changes) return std::vector<event>{};
-  return std::vector{make_event(event_types::system_type_changed,
-                                customer_id{std::string(k_system_types)}, cmd.id.get(),
-                                "system-types/" + cmd.id.get(),
-                                entity_version{type->version.get() + 1}, std::move(*changes))};
+  return detail::single(make_event(event_types::system_type_changed,
+                                   customer_id{std::string(k_system_types)}, cmd.id.get(),
+                                   "system-types/" + cmd.id.get(),
+                                   entity_version{type->version.get() + 1}, std::move(*changes)));
 }
 
 // ---- systems of a customer -------------------------------------------------------------------
@@ -454,8 +454,9 @@ result<std::vector<event>> decide_system(const customer_state& state, const assi
   if (!sealed) return std::unexpected(std::move(sealed.error()));
   object data{{"type_id", type_id}, {"values", std::move(*sealed)}};
   if (!site.empty()) data["site_id"] = site;
-  return std::vector{make_event(event_types::system_assigned, state.id, id,
-                                system_subject(state.id, id), entity_version{1}, std::move(data))};
+  return detail::single(make_event(event_types::system_assigned, state.id, id,
+                                   system_subject(state.id, id), entity_version{1},
+                                   std::move(data)));
 }
 
 result<std::vector<event>> decide_system(const customer_state& state, const change_system& cmd,
@@ -490,17 +491,17 @@ result<std::vector<event>> decide_system(const customer_state& state, const chan
     previous.emplace(k, before);
   }
   if (changed.empty()) return std::vector<event>{};
-  return std::vector{
+  return detail::single(
       system_event(state, **s, event_types::system_changed,
-                   object{{"changed", std::move(changed)}, {"previous", std::move(previous)}})};
+                   object{{"changed", std::move(changed)}, {"previous", std::move(previous)}}));
 }
 
 result<std::vector<event>> decide_system(const customer_state& state, const remove_system& cmd) {
   auto s = addressed(state, cmd.id, cmd.if_match);
   if (!s) return std::unexpected(s.error());
   if (auto ok = check_not_archived(state); !ok) return std::unexpected(ok.error());
-  return std::vector{system_event(state, **s, event_types::system_removed,
-                                  object{{"type_id", (*s)->fields.string_at("type_id")}})};
+  return detail::single(system_event(state, **s, event_types::system_removed,
+                                     object{{"type_id", (*s)->fields.string_at("type_id")}}));
 }
 
 result<std::vector<event>> decide_system(const customer_state& state,
@@ -538,8 +539,8 @@ result<std::vector<event>> decide_system(const customer_state& state,
   }
   if (!invalid.empty())
     return invalid_fields("these secrets cannot be revealed", std::move(invalid));
-  return std::vector{system_event(state, **s, event_types::system_secret_revealed,
-                                  object{{"keys", std::move(keys)}})};
+  return detail::single(system_event(state, **s, event_types::system_secret_revealed,
+                                     object{{"keys", std::move(keys)}}));
 }
 
 bool evolve_system(customer_state& state, const event& e) {
