@@ -408,7 +408,8 @@ result<value> validate_fields(std::span<const field_spec> specs, const value& fi
       if (spec.required) check.bad(path, "is required");
       continue;
     }
-    if (auto ok = check.check(spec, *m, path)) normal.emplace(std::string(spec.name), *ok);
+    if (auto ok = check.check(spec, *m, path))
+      normal.emplace(std::string(spec.name), std::move(*ok));
   }
   if (!out.unknown.empty()) return unknown_fields_error(std::move(out.unknown));
   if (!out.invalid.empty()) {
