@@ -322,14 +322,16 @@ result<feed_page> audit::events(const feed_filter& f) const {
   for (std::uint32_t p = 0; p < n && out.items.size() < limit; ++p) {
     if (!f.customer.empty() && partition_for(customer_id{f.customer}, n).get() != p) continue;
     while (out.items.size() < limit) {
-      auto batch = log_.read(partition_id{p}, log_offset{next[p]}, 1024);
+      // Shared: a page at the head of the log (what a live stream polls for) is the recent
+      // events this server keeps, not a copy of each.
+      auto batch = log_.read_shared(partition_id{p}, log_offset{next[p]}, 1024);
       if (!batch) return std::unexpected(batch.error());
       if (batch->empty()) break;
       for (const auto& re : *batch) {
         if (out.items.size() == limit) break;
-        next[p] = re.position.offset.get() + 1;
-        if (wanted(re.e)) {
-          out.items.push_back(render(re));
+        next[p] = re->position.offset.get() + 1;
+        if (wanted(re->e)) {
+          out.items.push_back(render(*re));
           out.cursors.push_back(cursor());
         }
       }
