@@ -326,18 +326,17 @@ struct pipeline::impl {
     if (!events.empty()) {
       // The log takes the events and answers them recorded: a log that keeps recent events
       // keeps these, instead of a copy of each.
-      auto appended = log.append_shared(std::move(events));
-      if (!appended) {
-        fail_batch(items, appended.error());
+      auto recorded = log.append_shared(std::move(events));
+      if (!recorded) {
+        fail_batch(items, recorded.error());
         return;
       }
-      const auto& recorded = appended->events;
       model.end_batch();
-      for (const auto& re : recorded) model.settle(re->e, re->position);
+      for (const auto& re : *recorded) model.settle(re->e, re->position);
       for (auto& it : items) {
         if (it.event_count == 0) continue;
-        const auto& last = recorded[it.first_event + it.event_count - 1]->e;
-        const auto& first = recorded[it.first_event]->e;
+        const auto& last = *(*recorded)[it.first_event + it.event_count - 1];
+        const auto& first = (*recorded)[it.first_event]->e;
         const bool created =
             first.type == event_types::customer_registered ||
             first.type == event_types::contact_added || first.type == event_types::site_added ||
@@ -348,8 +347,8 @@ struct pipeline::impl {
             first.type == event_types::system_type_created ||
             first.type == event_types::system_assigned ||
             first.type == event_types::file_attached;  // files
-        it.answer = make_outcome(model.customer(last.customer), last.entity_id, last.version,
-                                 recorded[it.first_event + it.event_count - 1]->position, created);
+        it.answer = make_outcome(model.customer(last.e.customer), last.e.entity_id, last.e.version,
+                                 last.position, created);
       }
     }
     for (auto& it : items) {

@@ -3,7 +3,9 @@
 // here they are plain values. Every event of a customer and of what it owns carries that
 // customer's id, which keys the log partition.
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "domain/ids.hpp"
 #include "domain/value.hpp"
@@ -81,5 +83,8 @@ struct recorded_event {
   log_position position;
   event e;
 };
+
+// Recorded events held in common (by the recent-events log and its readers), not copied.
+using shared_events = std::vector<std::shared_ptr<const recorded_event>>;
 
 }  // namespace fieldledger::domain

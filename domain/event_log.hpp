@@ -4,7 +4,6 @@
 // runs over all of them.
 #include <chrono>
 #include <cstddef>
-#include <memory>
 #include <span>
 #include <vector>
 
@@ -27,20 +26,17 @@ class event_log {
   // Thread-safe; the write side calls it from its one writer thread.
   [[nodiscard]] virtual result<std::vector<log_position>> append(std::span<const event> events) = 0;
 
-  // Appends as append() does, taking the events, and answers them as recorded events shared with
-  // the log: a log that keeps what it appends (infra::recent_events_log) keeps these, so the
-  // writer, which still reads its events after the append, does not copy each one for it. By
-  // default, append() and then the events moved into shared ones. Thread-safe.
-  struct appended {
-    std::vector<std::shared_ptr<const recorded_event>> events;  // in input order
-  };
-  [[nodiscard]] virtual result<appended> append_shared(std::vector<event> events) {
+  // Appends as append() does, taking the events, and answers them recorded (in input order) and
+  // shared with the log: a log that keeps what it appends (infra::recent_events_log) keeps these,
+  // so the writer, which still reads its events after the append, does not copy each one for it.
+  // By default, append() and then the events moved into shared ones. Thread-safe.
+  [[nodiscard]] virtual result<shared_events> append_shared(std::vector<event> events) {
     auto positions = append(events);
     if (!positions) return std::unexpected(positions.error());
-    appended out;
-    out.events.reserve(events.size());
+    shared_events out;
+    out.reserve(events.size());
     for (std::size_t i = 0; i < events.size(); ++i) {
-      out.events.push_back(std::make_shared<const recorded_event>(
+      out.push_back(std::make_shared<const recorded_event>(
           recorded_event{(*positions)[i], std::move(events[i])}));
     }
     return out;
@@ -54,11 +50,11 @@ class event_log {
   // (infra::recent_events_log) hands out the ones it keeps, so a reader close behind the writer
   // (the projection runner) does not copy each event's strings and payload. By default, read()'s
   // answer moved into shared events. Thread-safe.
-  [[nodiscard]] virtual result<std::vector<std::shared_ptr<const recorded_event>>> read_shared(
-      partition_id p, log_offset from, std::size_t max) {
+  [[nodiscard]] virtual result<shared_events> read_shared(partition_id p, log_offset from,
+                                                          std::size_t max) {
     auto events = read(p, from, max);
     if (!events) return std::unexpected(events.error());
-    std::vector<std::shared_ptr<const recorded_event>> out;
+    shared_events out;
     out.reserve(events->size());
     for (auto& re : *events) out.push_back(std::make_shared<const recorded_event>(std::move(re)));
     return out;

@@ -16,53 +16,41 @@ constexpr auto k_keep_grace = std::chrono::milliseconds(2);
 recent_events_log::recent_events_log(std::unique_ptr<event_log> inner, std::size_t per_partition)
     : inner_(std::move(inner)), capacity_(per_partition), partitions_(inner_->partition_count()) {}
 
-template <typename Make>
-result<std::vector<log_position>> recent_events_log::append_keeping(std::span<const event> events,
-                                                                    Make make) {
+// The writer's append: its events are the ones kept.
+result<shared_events> recent_events_log::append_shared(std::vector<event> events) {
   {
     std::lock_guard lock(mu_);
     ++appending_;
   }
   auto positions = inner_->append(events);
-  // Made outside the lock: readers are not held up by the copies.
-  std::vector<std::shared_ptr<const recorded_event>> made;
-  if (positions) made = make(*positions);
+  // Recorded outside the lock: readers are not held up by the allocations.
+  shared_events out;
+  if (positions) {
+    out.reserve(events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      out.push_back(std::make_shared<const recorded_event>(
+          recorded_event{(*positions)[i], std::move(events[i])}));
+    }
+  }
   {
     std::lock_guard lock(mu_);
     --appending_;
     if (capacity_ > 0) {
-      for (const auto& re : made) keep(re);
+      for (const auto& re : out) keep(re);
     }
   }
   kept_.notify_all();
-  return positions;
+  if (!positions) return std::unexpected(positions.error());
+  return out;
 }
 
 result<std::vector<log_position>> recent_events_log::append(std::span<const event> events) {
-  return append_keeping(events, [&](const std::vector<log_position>& positions) {
-    std::vector<std::shared_ptr<const recorded_event>> copies;
-    if (capacity_ == 0) return copies;
-    copies.reserve(events.size());
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      copies.push_back(
-          std::make_shared<const recorded_event>(recorded_event{positions[i], events[i]}));
-    }
-    return copies;
-  });
-}
-
-result<event_log::appended> recent_events_log::append_shared(std::vector<event> events) {
-  appended out;
-  auto positions = append_keeping(events, [&](const std::vector<log_position>& positions) {
-    out.events.reserve(events.size());
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      out.events.push_back(std::make_shared<const recorded_event>(
-          recorded_event{positions[i], std::move(events[i])}));
-    }
-    return out.events;
-  });
-  if (!positions) return std::unexpected(positions.error());
-  return out;
+  auto recorded = append_shared(std::vector<event>(events.begin(), events.end()));
+  if (!recorded) return std::unexpected(recorded.error());
+  std::vector<log_position> positions;
+  positions.reserve(recorded->size());
+  for (const auto& re : *recorded) positions.push_back(re->position);
+  return positions;
 }
 
 void recent_events_log::keep(std::shared_ptr<const recorded_event> re) {
@@ -88,10 +76,8 @@ void recent_events_log::keep(std::shared_ptr<const recorded_event> re) {
   }
 }
 
-std::vector<std::shared_ptr<const recorded_event>> recent_events_log::kept(partition_id p,
-                                                                           log_offset from,
-                                                                           std::size_t max) {
-  std::vector<std::shared_ptr<const recorded_event>> found;
+shared_events recent_events_log::kept(partition_id p, log_offset from, std::size_t max) {
+  shared_events found;
   std::lock_guard lock(mu_);
   if (p.get() < partitions_.size() && max > 0 && partitions_[p.get()].holds(from.get())) {
     const auto& part = partitions_[p.get()];
@@ -116,8 +102,8 @@ result<std::vector<recorded_event>> recent_events_log::read(partition_id p, log_
   return out;
 }
 
-result<std::vector<std::shared_ptr<const recorded_event>>> recent_events_log::read_shared(
-    partition_id p, log_offset from, std::size_t max) {
+result<shared_events> recent_events_log::read_shared(partition_id p, log_offset from,
+                                                     std::size_t max) {
   auto found = kept(p, from, max);
   if (found.empty()) return inner_->read_shared(p, from, max);
   return found;

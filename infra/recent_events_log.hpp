@@ -24,14 +24,14 @@ class recent_events_log final : public domain::event_log {
   std::uint32_t partition_count() const noexcept override { return inner_->partition_count(); }
   domain::result<std::vector<domain::log_position>> append(
       std::span<const domain::event> events) override;
-  // Keeps the very events it answers (no copy).
-  domain::result<appended> append_shared(std::vector<domain::event> events) override;
+  // Keeps the very events it answers (no copy); append() keeps a copy of its events.
+  domain::result<domain::shared_events> append_shared(std::vector<domain::event> events) override;
   domain::result<std::vector<domain::recorded_event>> read(domain::partition_id p,
                                                            domain::log_offset from,
                                                            std::size_t max) override;
   // The kept events themselves when it holds `from`, the inner log's otherwise.
-  domain::result<std::vector<std::shared_ptr<const domain::recorded_event>>> read_shared(
-      domain::partition_id p, domain::log_offset from, std::size_t max) override;
+  domain::result<domain::shared_events> read_shared(domain::partition_id p, domain::log_offset from,
+                                                    std::size_t max) override;
   domain::log_offset end_offset(domain::partition_id p) override { return inner_->end_offset(p); }
   // The inner log's wait; when it finds the event and an append of this process is in flight,
   // also until that append has kept it (briefly), so that the read after it is answered here.
@@ -53,14 +53,8 @@ class recent_events_log final : public domain::event_log {
     }
   };
   void keep(std::shared_ptr<const domain::recorded_event> re);  // with mu_ held
-  // The inner append, then the recorded events made by make(positions) kept (when it succeeded).
-  template <typename Make>
-  domain::result<std::vector<domain::log_position>> append_keeping(
-      std::span<const domain::event> events, Make make);
   // The kept events from `from` on (at most max), or none when it is not kept.
-  std::vector<std::shared_ptr<const domain::recorded_event>> kept(domain::partition_id p,
-                                                                  domain::log_offset from,
-                                                                  std::size_t max);
+  domain::shared_events kept(domain::partition_id p, domain::log_offset from, std::size_t max);
 
   std::unique_ptr<domain::event_log> inner_;
   const std::size_t capacity_;

@@ -183,9 +183,9 @@ TEST_P(EventLogContract, AppendSharedAnswersTheEventsRecordedAsReadGivesThemBack
   const std::vector<event> events{make_event(a, 1), make_event(b, 1), make_event(a, 2)};
   auto appended = log().append_shared(events);
   ASSERT_TRUE(appended) << appended.error().detail;
-  ASSERT_EQ(appended->events.size(), events.size());
+  ASSERT_EQ(appended->size(), events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
-    const auto& re = *appended->events[i];
+    const auto& re = *(*appended)[i];
     EXPECT_EQ(re.e, events[i]) << "event " << i << ", in input order";
     EXPECT_EQ(re.position.partition, partition_for(events[i].customer, k_partitions));
     const auto back = read(re.position.partition, re.position.offset.get(), 1);
@@ -193,7 +193,7 @@ TEST_P(EventLogContract, AppendSharedAnswersTheEventsRecordedAsReadGivesThemBack
     EXPECT_EQ(back[0].e, events[i]);
     EXPECT_EQ(back[0].position, re.position);
   }
-  EXPECT_LT(appended->events[0]->position.offset, appended->events[2]->position.offset);
+  EXPECT_LT((*appended)[0]->position.offset, (*appended)[2]->position.offset);
 }
 
 TEST_P(EventLogContract, KeepsPerCustomerOrderAcrossManyAppends) {

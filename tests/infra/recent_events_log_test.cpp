@@ -101,13 +101,13 @@ TEST_F(RecentEventsLog, AnAppendThatHandsOverItsEventsKeepsTheOnesItAnswers) {
   const std::vector<event> events{make_event(customer_, 1), make_event(customer_, 2)};
   auto appended = log_->append_shared(events);
   ASSERT_TRUE(appended) << appended.error().detail;
-  ASSERT_EQ(appended->events.size(), 2u);
+  ASSERT_EQ(appended->size(), 2u);
   faulty_->fail_reads(100);  // a read that reached the log would fail
   auto shared = log_->read_shared(partition_id{0}, log_offset{0}, 100);
   ASSERT_TRUE(shared) << shared.error().detail;
   ASSERT_EQ(shared->size(), 2u);
-  EXPECT_EQ((*shared)[0].get(), appended->events[0].get()) << "kept, not copied";
-  EXPECT_EQ((*shared)[1].get(), appended->events[1].get());
+  EXPECT_EQ((*shared)[0].get(), (*appended)[0].get()) << "kept, not copied";
+  EXPECT_EQ((*shared)[1].get(), (*appended)[1].get());
   auto copied = read(0);
   ASSERT_TRUE(copied) << copied.error().detail;
   EXPECT_EQ((*copied)[1].e, events[1]);
