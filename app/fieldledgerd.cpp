@@ -55,6 +55,9 @@ struct config {
   std::size_t value_cache_mb = 128;  // the views' recently read values in memory, MiB
   std::size_t recent_events = 1024;  // events appended here kept decoded, per partition
   int idempotency_retention_h = 24;  // how long an Idempotency-Key is remembered
+  // Customer states held by the write model, in entities (customers, contacts, sites, ...);
+  // the others are read back from the log when a command needs them. 0: no limit.
+  std::size_t write_model_entities = 1'000'000;
   infra::view_store_memory view_memory() const {
     return {.block_cache_bytes = block_cache_mb << 20, .value_cache_bytes = value_cache_mb << 20};
   }
@@ -135,11 +138,16 @@ int serve(const config& cfg) {
   commands::write_model model;
   model.set_secrets(secrets->get());
   model.set_idempotency_retention(std::chrono::hours(cfg.idempotency_retention_h));
+  model.set_entity_limit(cfg.write_model_entities);
   if (auto restored = model.restore(**log); !restored) {
     spdlog::error("cannot restore the write model: {}", restored.error().detail);
     return 1;
   }
-  spdlog::info("write model restored: {} customers", model.customer_count());
+  const auto held = model.memory();
+  spdlog::info(
+      "write model restored: {} customers, {} held ({} entities; {} read back from the "
+      "log while restoring)",
+      model.customer_count(), held.held_customers, held.held_entities, held.loads);
 
   // files: content in DATA/blobs; what no file references any more (removed files, uploads
   // whose event never made it) is collected now, from the restored model, past the grace.
@@ -313,6 +321,11 @@ int main(int argc, char** argv) {
                  "MiB of the views' recently read documents kept in memory in front of RocksDB "
                  "(0: none)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20));
+  app.add_option("--write-model-entities", cfg.write_model_entities,
+                 "entities (customers, contacts, sites, assets, parts, ...) whose state the "
+                 "write model holds in memory; a command on another customer reads its events "
+                 "back from the log first (0: no limit, every customer held)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 40));
   app.add_option("--recent-events", cfg.recent_events,
                  "events appended by this server kept decoded per partition, so that the views "
                  "apply them without reading them back from the log (0: none)")

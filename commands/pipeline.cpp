@@ -276,11 +276,26 @@ struct pipeline::impl {
       it.answer = std::unexpected(target.error());
       return;
     }
+    // A customer whose state was evicted is read back from the log first; a log that cannot be
+    // read leaves the command undecided and the model as it was.
+    const auto held = [&](const customer_id& id) {
+      auto loaded = model.load(id);
+      if (!loaded) {
+        it.answer =
+            fail(errc::unavailable, "the customer's events could not be read from the event log: " +
+                                        loaded.error().detail);
+      }
+      return loaded.has_value();
+    };
+    if (!held(*target)) return;
     const customer_state& state = model.customer(*target);
     auto events = decide(state, it.q.cmd, model);
     if (!events) {
       it.answer = std::unexpected(events.error());
       return;
+    }
+    for (const auto& e : *events) {
+      if (!held(e.customer)) return;
     }
     if (events->empty() || meta.dry_run) {
       it.answer = unchanged_outcome(it.q.cmd, state, model.last_position(*target), model);

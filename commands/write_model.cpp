@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 
 namespace fieldledger::commands {
 
@@ -21,6 +22,19 @@ bool creates_entity(std::string_view type) {
          // systems
          type == event_types::system_type_created || type == event_types::system_assigned ||
          type == event_types::file_attached;  // files
+}
+
+// Whether domain::evolve() applies the event to its customer's state (the catalogues' events
+// change the model's own maps instead).
+bool evolves_state(std::string_view type) {
+  return !type.starts_with("picklist.") && !type.starts_with("product.") &&
+         !type.starts_with("system-type.");
+}
+
+std::size_t entities_of(const customer_state& st) {
+  return 1 + st.contacts.size() + st.sites.size() + st.assets.size() + st.parts.size() +
+         st.notes.size() + st.work_orders.size() + st.files.size() + st.systems.size() +
+         st.geofences.size();
 }
 
 // The kind of owned entity an event is about (as journaled), 0 for customer and catalogue
@@ -135,6 +149,12 @@ command_outcome make_outcome(const customer_state& state, const std::string& ent
 void write_model::clear() {
   journal_ = journal{};
   customers_.clear();
+  lru_.clear();
+  held_customers_ = 0;
+  held_entities_ = 0;
+  loads_ = 0;
+  evictions_ = 0;
+  file_digests_.clear();
   owners_.clear();
   external_ids_.clear();
   serials_.clear();
@@ -153,17 +173,134 @@ void write_model::clear() {
 
 result<void> write_model::restore(event_log& log) {
   clear();
+  log_ = &log;
   for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
     log_offset next{0};
     for (;;) {
       auto batch = log.read(partition_id{p}, next, k_restore_batch);
       if (!batch) return std::unexpected(batch.error());
       if (batch->empty()) break;
-      for (const auto& re : *batch) apply(re);
+      for (const auto& re : *batch) {
+        if (auto held = load(re.e.customer); !held) return held;
+        apply(re);
+        trim();
+      }
       next = log_offset{batch->back().position.offset.get() + 1};
     }
   }
   return {};
+}
+
+write_model::slot& write_model::entry_of(const std::string& id) {
+  auto [it, fresh] = customers_.try_emplace(id);
+  if (fresh) {
+    it->second.state = std::make_unique<customer_state>();
+    ++held_customers_;
+  }
+  return *it;
+}
+
+void write_model::hold(slot& s) {
+  if (s.second.state) return;
+  if (auto held = load_entry(s); !held) {
+    // The pipeline loads every customer it decides against or evolves before it does.
+    std::fprintf(stderr, "write model: customer %s was not loaded: %s\n", s.first.c_str(),
+                 held.error().detail.c_str());
+    std::abort();
+  }
+}
+
+result<void> write_model::load(const customer_id& id) {
+  auto it = customers_.find(id.get());
+  if (it == customers_.end()) return {};
+  if (it->second.state) {
+    if (it->second.linked) lru_.splice(lru_.begin(), lru_, it->second.lru);
+    return {};
+  }
+  return load_entry(*it);
+}
+
+result<void> write_model::load_entry(slot& s) {
+  auto& entry = s.second;
+  if (log_ == nullptr || !entry.last) {
+    return fail(errc::internal,
+                "customer " + s.first + " was evicted without a log to read it from");
+  }
+  auto st = std::make_unique<customer_state>();
+  st->id = customer_id{s.first};
+  const partition_id p = entry.last->partition;
+  const auto& offsets = entry.offsets;
+  // Runs of consecutive offsets, each read as a whole (a read may answer fewer than asked).
+  for (std::size_t i = 0; i < offsets.size();) {
+    std::size_t j = i + 1;
+    while (j < offsets.size() && offsets[j] == offsets[j - 1] + 1) ++j;
+    const std::int64_t last = offsets[j - 1];
+    for (std::int64_t next = offsets[i]; next <= last;) {
+      auto run = log_->read_shared(p, log_offset{next}, static_cast<std::size_t>(last - next + 1));
+      if (!run) return std::unexpected(run.error());
+      if (run->empty()) {
+        return fail(errc::internal, "the log ends before event " + std::to_string(next) +
+                                        " of customer " + s.first);
+      }
+      for (const auto& re : *run) {
+        if (re->position.offset.get() > last) break;
+        if (re->e.customer.get() == s.first && evolves_state(re->e.type)) {
+          domain::evolve(*st, re->e);
+        }
+      }
+      next = run->back()->position.offset.get() + 1;
+    }
+    i = j;
+  }
+  entry.state = std::move(st);
+  ++held_customers_;
+  ++loads_;
+  refresh(s);
+  return {};
+}
+
+void write_model::refresh(slot& s) {
+  auto& entry = s.second;
+  const auto& st = *entry.state;
+  entry.exists = st.exists();
+  if (const auto parent = st.fields.string_at("parent_id"); entry.parent != parent) {
+    entry.parent.assign(parent);
+  }
+  const std::size_t weight = entities_of(st);
+  held_entities_ = held_entities_ - entry.weight + weight;
+  entry.weight = weight;
+  if (entity_limit_ == 0 || !entry.exists) return;  // the catalogues' entries stay
+  if (entry.linked) {
+    lru_.splice(lru_.begin(), lru_, entry.lru);
+  } else {
+    lru_.push_front(&s);
+    entry.lru = lru_.begin();
+    entry.linked = true;
+  }
+}
+
+void write_model::erase_customer(const std::string& id) {
+  auto it = customers_.find(id);
+  if (it == customers_.end()) return;
+  auto& entry = it->second;
+  if (entry.linked) lru_.erase(entry.lru);
+  held_entities_ -= entry.weight;
+  if (entry.state) --held_customers_;
+  customers_.erase(it);
+}
+
+void write_model::trim() {
+  if (entity_limit_ == 0) return;
+  while (held_entities_ > entity_limit_ && !lru_.empty()) {
+    auto& entry = lru_.back()->second;
+    lru_.pop_back();
+    entry.linked = false;
+    held_entities_ -= entry.weight;
+    entry.weight = 0;
+    entry.state.reset();
+    --held_customers_;
+    ++evictions_;
+  }
 }
 
 void write_model::apply(const recorded_event& re) {
@@ -185,6 +322,7 @@ void write_model::set_index(index& idx, const std::string& key, std::optional<st
 }
 
 void write_model::begin_batch() {
+  trim();  // between batches: every state the last one touched has settled
   journal_ = journal{};
   journal_.active = true;
   journal_.last_number = last_number_;
@@ -204,8 +342,8 @@ void write_model::rollback_batch() {
   }
   for (auto it = journal_.entries.rbegin(); it != journal_.entries.rend(); ++it) {
     auto c = customers_.find(it->customer);
-    if (c == customers_.end()) continue;
-    auto& st = c->second.state;
+    if (c == customers_.end() || !c->second.state) continue;
+    auto& st = *c->second.state;
     if (it->kind == 'c') {
       if (it->contact) {
         st.contacts.insert_or_assign(it->id, std::move(*it->contact));
@@ -223,11 +361,13 @@ void write_model::rollback_batch() {
   }
   for (auto& [id, saved] : journal_.customers) {
     if (!saved) {
-      customers_.erase(id);
+      erase_customer(id);
       continue;
     }
-    auto& entry = customers_[id];
-    auto& st = entry.state;
+    auto& s = entry_of(id);
+    hold(s);  // touched in this batch, so held
+    auto& entry = s.second;
+    auto& st = *entry.state;
     st.id = saved->id;
     st.version = saved->version;
     st.number = std::move(saved->number);
@@ -238,6 +378,7 @@ void write_model::rollback_batch() {
     st.modified = std::move(saved->modified);
     entry.last = saved->last;
     st.geofences = std::move(saved->geofences);  // geofences
+    refresh(s);
   }
   for (auto& [name, saved] : journal_.picklists) {
     if (saved) {
@@ -274,7 +415,7 @@ void write_model::journal_touch(const event& e) {
   const auto it = customers_.find(cid);
   auto [first, fresh] = journal_.customers.try_emplace(cid);
   if (fresh && it != customers_.end()) {
-    const auto& st = it->second.state;
+    const auto& st = *it->second.state;
     first->second = customer_scalars{st.id,      st.version,  st.number,
                                      st.status,  st.fields,   st.primary_contact,
                                      st.created, st.modified, it->second.last};
@@ -289,7 +430,7 @@ void write_model::journal_touch(const event& e) {
   seen += e.entity_id;
   if (!journal_.entries_seen.try_emplace(std::move(seen), true).second) return;
   entry_undo undo{cid, kind, e.entity_id, std::nullopt, std::nullopt};
-  const auto& st = it->second.state;
+  const auto& st = *it->second.state;
   if (kind == 'c') {
     if (auto c = st.contacts.find(e.entity_id); c != st.contacts.end()) undo.contact = c->second;
   } else {
@@ -329,17 +470,24 @@ void write_model::evolve(const event& e) {
     }
     domain::evolve_system_type(system_types_[e.entity_id], e);
     // The catalogue's pseudo customer is named, so that answers know it (make_outcome).
-    if (auto& entry = customers_[e.customer.get()]; entry.state.id.get().empty()) {
-      entry.state.id = e.customer;
+    if (auto& st = *entry_of(e.customer.get()).second.state; st.id.get().empty()) {
+      st.id = e.customer;
     }
     return;
   }
-  if (journal_.active) journal_touch(e);
-  auto& entry = customers_[e.customer.get()];
-  if (entry.state.id.get().empty()) entry.state.id = e.customer;
-  const std::string old_external(entry.state.fields.string_at("external_id"));
-  domain::evolve(entry.state, e);
-  const std::string new_external(entry.state.fields.string_at("external_id"));
+  if (journal_.active) {
+    // A journal copies what the customer was: an evicted one is read back first.
+    if (auto it = customers_.find(e.customer.get()); it != customers_.end()) hold(*it);
+    journal_touch(e);
+  }
+  auto& s = entry_of(e.customer.get());
+  hold(s);
+  auto& state = *s.second.state;
+  if (state.id.get().empty()) state.id = e.customer;
+  const std::string old_external(state.fields.string_at("external_id"));
+  domain::evolve(state, e);
+  refresh(s);
+  const std::string new_external(state.fields.string_at("external_id"));
   if (old_external != new_external) {
     if (auto it = external_ids_.find(old_external);
         it != external_ids_.end() && it->second == e.customer.get()) {
@@ -353,7 +501,7 @@ void write_model::evolve(const event& e) {
   }
   if (e.type.starts_with("asset.")) {
     // The serial index follows the asset's serial number; a retired asset keeps its serial.
-    if (auto a = entry.state.assets.find(e.entity_id); a != entry.state.assets.end()) {
+    if (auto a = state.assets.find(e.entity_id); a != state.assets.end()) {
       const std::string serial(a->second.fields.string_at("serial_no"));
       const auto held_it = asset_serials_.find(e.entity_id);
       const std::string held = held_it == asset_serials_.end() ? std::string() : held_it->second;
@@ -366,8 +514,20 @@ void write_model::evolve(const event& e) {
       }
     }
   }
+  if (e.type.starts_with("file.")) {
+    // The digests of live files (what blob collection keeps).
+    if (auto f = state.files.find(e.entity_id); f != state.files.end() && !f->second.removed) {
+      const std::string digest(f->second.fields.string_at("sha256"));
+      if (auto held = file_digests_.find(e.entity_id);
+          held == file_digests_.end() || held->second != digest) {
+        set_index(file_digests_, e.entity_id, digest);
+      }
+    } else if (file_digests_.contains(e.entity_id)) {
+      set_index(file_digests_, e.entity_id, std::nullopt);
+    }
+  }
   if (e.type == event_types::customer_registered) {
-    last_number_ = std::max(last_number_, number_value(entry.state.number));
+    last_number_ = std::max(last_number_, number_value(state.number));
   }
   if (e.type == event_types::work_order_created) {
     const std::string_view number = e.data.string_at("number");
@@ -380,8 +540,10 @@ void write_model::evolve(const event& e) {
 }
 
 void write_model::settle(const event& e, const log_position& pos) {
-  auto& entry = customers_[e.customer.get()];  // for the catalogue: its last position only
+  auto& s = entry_of(e.customer.get());  // for the catalogue: its last position only
+  auto& entry = s.second;
   entry.last = pos;
+  if (entity_limit_ > 0 && evolves_state(e.type)) entry.offsets.push_back(pos.offset.get());
   const auto at = seconds_of(e.time);
   if (at > newest_event_at_) {
     newest_event_at_ = at;
@@ -401,7 +563,8 @@ void write_model::settle(const event& e, const log_position& pos) {
   const bool created = first_of_command ? creates_entity(e.type) : rec.outcome.status == 201;
   rec.request_digest = e.request_digest;
   rec.correlation_id = e.correlation_id;
-  rec.outcome = make_outcome(entry.state, e.entity_id, e.version, pos, created);
+  hold(s);  // evolved in this batch (or just restored), so held
+  rec.outcome = make_outcome(*entry.state, e.entity_id, e.version, pos, created);
   rec.outcome.replayed = true;
 }
 
@@ -437,8 +600,13 @@ std::optional<customer_id> write_model::owner_of(std::string_view contact_id) co
 
 const customer_state& write_model::customer(const customer_id& id) const {
   static const customer_state k_empty{};
-  auto it = customers_.find(id.get());
-  return it == customers_.end() ? k_empty : it->second.state;
+  // The model is the writer thread's alone and never const itself: loading an evicted state
+  // is not a change of what it answers.
+  auto& self = const_cast<write_model&>(*this);
+  auto it = self.customers_.find(id.get());
+  if (it == self.customers_.end()) return k_empty;
+  if (!it->second.state && !self.load_entry(*it)) return k_empty;
+  return *it->second.state;
 }
 
 std::optional<log_position> write_model::last_position(const customer_id& id) const {
@@ -460,7 +628,7 @@ std::optional<customer_id> write_model::external_id_owner(std::string_view exter
 
 bool write_model::customer_exists(const customer_id& id) const {
   auto it = customers_.find(id.get());
-  return it != customers_.end() && it->second.state.exists();
+  return it != customers_.end() && it->second.exists;
 }
 
 std::optional<std::string> write_model::serial_owner(std::string_view serial) const {
@@ -471,10 +639,8 @@ std::optional<std::string> write_model::serial_owner(std::string_view serial) co
 
 std::optional<customer_id> write_model::parent_of(const customer_id& id) const {
   auto it = customers_.find(id.get());
-  if (it == customers_.end()) return std::nullopt;
-  const auto parent = it->second.state.fields.string_at("parent_id");
-  if (parent.empty()) return std::nullopt;
-  return customer_id{std::string(parent)};
+  if (it == customers_.end() || it->second.parent.empty()) return std::nullopt;
+  return customer_id{it->second.parent};
 }
 
 const owned_state* write_model::product(std::string_view code) const {
@@ -491,11 +657,8 @@ std::string write_model::new_entity_id() { return new_id(); }
 
 std::vector<std::string> write_model::live_file_digests() const {
   std::vector<std::string> out;
-  for (const auto& [id, entry] : customers_) {
-    for (const auto& [fid, f] : entry.state.files) {
-      if (!f.removed) out.emplace_back(f.fields.string_at("sha256"));
-    }
-  }
+  out.reserve(file_digests_.size());
+  for (const auto& [id, digest] : file_digests_) out.push_back(digest);
   return out;
 }
 

@@ -2,8 +2,16 @@
 // The write model: the state commands are decided against. Derived from the log only:
 // restore() replays it before commands are accepted; the pipeline applies each durable batch.
 // Owned by the writer thread: not thread-safe.
+//
+// Memory: the indexes (owners, external ids, serials, files) and, per customer, a few scalars
+// and the offsets of its events are always held; the customers' states (their contacts, sites,
+// assets, parts, notes, ...) are held up to a limit of entities (set_entity_limit), least
+// recently used first out, and read back from the log (the customer's events, evolved again)
+// when a command needs one that is not held.
 #include <chrono>
+#include <list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -26,8 +34,26 @@ struct idempotency_record {
 
 class write_model final : public domain::decide_env {
  public:
-  // Replays every partition of log from the start. Clears what was there.
+  // Replays every partition of log from the start. Clears what was there. The model reads
+  // evicted customers back from this log: it must outlive the model.
   [[nodiscard]] domain::result<void> restore(domain::event_log& log);
+
+  // At most this many entities (customers and their contacts, sites, assets, parts, notes,
+  // work orders, files, systems and geofences) held in customer states between batches; 0: no
+  // limit (the default). A batch may go over it while it runs. Set it before restore().
+  void set_entity_limit(std::size_t entities) noexcept { entity_limit_ = entities; }
+  // Makes the state of customer id held (reading it back from the log if it was evicted), so
+  // that customer() answers it. A no-op for a held or unknown customer. The pipeline calls it
+  // before deciding against a customer; an error is the log's (nothing changed).
+  [[nodiscard]] domain::result<void> load(const domain::customer_id& id);
+
+  struct memory_stats {
+    std::size_t held_customers = 0, held_entities = 0;
+    std::uint64_t loads = 0, evictions = 0;  // since restore()
+  };
+  memory_stats memory() const noexcept {
+    return {held_customers_, held_entities_, loads_, evictions_};
+  }
 
   // Applies one durable event (in log order per customer): evolve() then settle().
   void apply(const domain::recorded_event& re);
@@ -47,7 +73,8 @@ class write_model final : public domain::decide_env {
 
   // The customer owning a contact, site, asset or part, if known.
   std::optional<domain::customer_id> owner_of(std::string_view entity_id) const;
-  // The state of a customer; an empty state when unknown.
+  // The state of a customer; an empty state when unknown. One that is not held is loaded
+  // first (load()); if the log cannot be read, an empty state.
   const domain::customer_state& customer(const domain::customer_id& id) const;
   // The latest log position of a customer's events.
   std::optional<domain::log_position> last_position(const domain::customer_id& id) const;
@@ -88,9 +115,30 @@ class write_model final : public domain::decide_env {
 
  private:
   struct customer_entry {
-    domain::customer_state state;
+    std::unique_ptr<domain::customer_state> state;  // null: evicted; load() reads it back
     std::optional<domain::log_position> last;
+    // What load() replays: the offsets (in the customer's partition) of the events that
+    // domain::evolve() applied to the state. Kept only under an entity limit.
+    std::vector<std::int64_t> offsets;
+    // Mirrors of the state, for the checks that must not load it.
+    bool exists = false;
+    std::string parent;      // fields.parent_id
+    std::size_t weight = 0;  // entities of the state while held
+    bool linked = false;     // in lru_ (held customers that exist)
+    std::list<std::pair<const std::string, customer_entry>*>::iterator lru;
   };
+  using slot = std::pair<const std::string, customer_entry>;  // a node of customers_
+  // The entry of id, created (held, with an empty state) if unknown.
+  slot& entry_of(const std::string& id);
+  // Loads the state if it was evicted; aborts if that fails (the pipeline loads every customer
+  // it decides against or evolves first, and a batch does not evict).
+  void hold(slot& s);
+  domain::result<void> load_entry(slot& s);
+  // Updates the mirrors, the weight and the place in lru_ after the state changed.
+  void refresh(slot& s);
+  void erase_customer(const std::string& id);
+  // Evicts least recently used states until the held entities are within the limit.
+  void trim();
   void clear();
   using index = std::unordered_map<std::string, std::string>;
   // Sets (or, with nullopt, erases) index[key], journaling the old value during a batch.
@@ -134,6 +182,13 @@ class write_model final : public domain::decide_env {
   journal journal_;
 
   std::unordered_map<std::string, customer_entry> customers_;
+  std::list<slot*> lru_;  // the held customers that exist, most recently used first
+  std::size_t held_customers_ = 0, held_entities_ = 0;
+  std::uint64_t loads_ = 0;
+  std::uint64_t evictions_ = 0;
+  std::size_t entity_limit_ = 0;
+  domain::event_log* log_ = nullptr;
+  std::unordered_map<std::string, std::string> file_digests_;  // live file id -> sha256
   std::unordered_map<std::string, std::string> owners_;  // contact/site/asset/part id -> customer
   std::unordered_map<std::string, std::string> external_ids_;          // external id -> customer id
   std::unordered_map<std::string, std::string> serials_;               // serial no -> asset id

@@ -1,0 +1,188 @@
+// The write model under an entity limit: customer states it evicts are read back from the log
+// exactly as they were, on restore and between batches, and a log that cannot be read leaves a
+// command unanswered without changing anything.
+#include "commands/write_model.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "commands/pipeline.hpp"
+#include "infra/faulty_event_log.hpp"
+#include "infra/memory_event_log.hpp"
+
+namespace fieldledger::commands {
+namespace {
+
+using namespace fieldledger::domain;
+
+class WriteModelLimit : public ::testing::Test {
+ protected:
+  static constexpr std::size_t k_limit = 6;  // entities: about one customer with its entries
+
+  WriteModelLimit() : faulty_(memory_) {
+    model_.set_entity_limit(k_limit);
+    EXPECT_TRUE(model_.restore(faulty_));
+    pipeline_.start();
+  }
+
+  result<command_outcome> run(command cmd) {
+    std::promise<result<command_outcome>> p;
+    auto f = p.get_future();
+    pipeline_.submit(std::move(cmd), {"tester", "", ""},
+                     [&p](result<command_outcome> r) { p.set_value(std::move(r)); });
+    return f.get();
+  }
+
+  std::string ok(command cmd) {
+    auto r = run(std::move(cmd));
+    EXPECT_TRUE(r) << r.error().detail;
+    return r ? r->entity_id : std::string();
+  }
+
+  // A customer with one of each kind of entry, and some changes to them.
+  std::string furnished(const std::string& name, const std::string& serial) {
+    const auto c = ok(register_customer{value(object{{"name", value(name)}})});
+    const customer_id cid{c};
+    const auto contact = ok(add_contact{cid, value(object{{"name", value("David")}})});
+    ok(make_primary_contact{contact_id{contact}, std::nullopt});
+    const auto site = ok(add_site{cid, value(object{{"name", value("North")}})});
+    const auto asset = ok(
+        register_asset{cid, value(object{{"site_id", value(site)}, {"serial_no", value(serial)}})});
+    ok(add_part{asset_id{asset}, value(object{{"name", value("Fan")}})});
+    ok(add_note{cid, value(object{{"text", value("Gate code 1234")}})});
+    ok(create_work_order{cid, value(object{{"site_id", value(site)}, {"summary", value("Leak")}})});
+    ok(change_customer{cid, value(object{{"phone1", value("555-0100")}}), std::nullopt});
+    return c;
+  }
+
+  // The model a restore without a limit makes of the same log.
+  write_model unlimited() {
+    write_model m;
+    EXPECT_TRUE(m.restore(memory_));
+    return m;
+  }
+
+  std::int64_t log_size() {
+    std::int64_t n = 0;
+    for (std::uint32_t p = 0; p < memory_.partition_count(); ++p) {
+      n += memory_.end_offset(partition_id{p}).get();
+    }
+    return n;
+  }
+
+  infra::memory_event_log memory_{4};
+  infra::faulty_event_log faulty_;
+  write_model model_;
+  pipeline pipeline_{faulty_, model_};
+};
+
+TEST_F(WriteModelLimit, EvictedCustomersAreReadBackAsTheyWere) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    ids.push_back(furnished("Customer " + std::to_string(i), "SN-" + std::to_string(i)));
+  }
+  // The first customer, evicted by the others, is changed again: read back, then evolved.
+  ok(change_customer{customer_id{ids[0]}, value(object{{"phone1", value("555-0199")}}),
+                     std::nullopt});
+  ok(add_contact{customer_id{ids[1]}, value(object{{"name", value("Erin")}})});
+  ok(register_customer{value(object{{"name", value("Last")}})});  // a batch: trims
+
+  const auto stats = model_.memory();
+  EXPECT_GT(stats.evictions, 0u);
+  EXPECT_GT(stats.loads, 0u) << "customers 0 and 1 were read back";
+  EXPECT_LE(stats.held_entities, k_limit + 1) << "at most the last batch's customer over it";
+
+  const auto reference = unlimited();
+  for (const auto& id : ids) {
+    EXPECT_EQ(model_.customer(customer_id{id}), reference.customer(customer_id{id})) << id;
+    EXPECT_EQ(model_.last_position(customer_id{id}), reference.last_position(customer_id{id}));
+  }
+  EXPECT_EQ(model_.customer(customer_id{ids[0]}).fields.string_at("phone1"), "555-0199");
+  EXPECT_EQ(model_.serial_owner("SN-2"), reference.serial_owner("SN-2"));
+}
+
+TEST_F(WriteModelLimit, RestoreUnderALimitEqualsRestoreWithout) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(furnished("Customer " + std::to_string(i), "SN-" + std::to_string(i)));
+  }
+  // Touches of earlier customers after later ones, so the restore has to read them back.
+  for (const auto& id : ids) {
+    ok(add_note{customer_id{id}, value(object{{"text", value("Second visit")}})});
+  }
+  write_model limited;
+  limited.set_entity_limit(k_limit);
+  ASSERT_TRUE(limited.restore(memory_));
+  const auto stats = limited.memory();
+  EXPECT_GT(stats.loads, 0u);
+  EXPECT_LE(stats.held_entities, k_limit) << "trimmed after each event";
+  const auto reference = unlimited();
+  EXPECT_EQ(limited.customer_count(), reference.customer_count());
+  for (const auto& id : ids) {
+    EXPECT_EQ(limited.customer(customer_id{id}), reference.customer(customer_id{id})) << id;
+    EXPECT_EQ(limited.customer_exists(customer_id{id}), true);
+  }
+}
+
+TEST_F(WriteModelLimit, AnUnreadableLogLeavesTheCommandUndecidedAndNothingChanged) {
+  const auto first = furnished("First", "SN-1");
+  furnished("Second", "SN-2");
+  ok(register_customer{value(object{{"name", value("Third")}})});
+  const auto size = log_size();
+  const auto loads = model_.memory().loads;
+
+  faulty_.fail_reads(1000, errc::unavailable);
+  auto r = run(change_customer{customer_id{first}, value(object{{"phone1", value("555-0142")}}),
+                               std::nullopt});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::unavailable);
+  EXPECT_NE(r.error().detail.find("could not be read"), std::string::npos) << r.error().detail;
+  EXPECT_EQ(log_size(), size) << "nothing appended";
+  EXPECT_EQ(model_.memory().loads, loads);
+
+  faulty_.fail_reads(0);
+  auto retry = run(change_customer{customer_id{first}, value(object{{"phone1", value("555-0142")}}),
+                                   std::nullopt});
+  ASSERT_TRUE(retry) << retry.error().detail;
+  EXPECT_EQ(retry->version.get(), 3);
+  EXPECT_EQ(model_.customer(customer_id{first}), unlimited().customer(customer_id{first}));
+}
+
+TEST_F(WriteModelLimit, ARefusedGroupOnEvictedCustomersRestoresThem) {
+  const auto first = furnished("First", "SN-1");
+  const auto second = furnished("Second", "SN-2");
+  ok(register_customer{value(object{{"name", value("Third")}})});  // both evicted
+  const command_meta meta{"tester", "", ""};
+  std::vector<std::pair<command, command_meta>> group;
+  group.emplace_back(change_customer{customer_id{first},
+                                     value(object{{"phone1", value("555-0111")}}), std::nullopt},
+                     meta);
+  group.emplace_back(add_contact{customer_id{second}, value(object{{"name", value("Fay")}})}, meta);
+  group.emplace_back(
+      register_asset{customer_id{second},
+                     value(object{{"site_id", value("none")}, {"serial_no", value("SN-9")}})},
+      meta);  // refused: no such site
+  std::promise<std::vector<result<command_outcome>>> p;
+  auto f = p.get_future();
+  pipeline_.submit_group(std::move(group), true, [&p](std::vector<result<command_outcome>> r) {
+    p.set_value(std::move(r));
+  });
+  const auto answers = f.get();
+  ASSERT_EQ(answers.size(), 3u);
+  EXPECT_FALSE(answers[2]);
+
+  // The failed append of a command on an evicted customer is undone as well.
+  ok(register_customer{value(object{{"name", value("Fourth")}})});
+  faulty_.fail_appends(1, errc::unavailable);
+  EXPECT_FALSE(run(add_note{customer_id{first}, value(object{{"text", value("Lost")}})}));
+
+  ok(register_customer{value(object{{"name", value("Fifth")}})});
+  const auto reference = unlimited();
+  EXPECT_EQ(model_.customer(customer_id{first}), reference.customer(customer_id{first}));
+  EXPECT_EQ(model_.customer(customer_id{second}), reference.customer(customer_id{second}));
+  EXPECT_EQ(model_.customer(customer_id{first}).fields.string_at("phone1"), "555-0100");
+}
+
+}  // namespace
+}  // namespace fieldledger::commands
