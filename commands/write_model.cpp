@@ -76,6 +76,14 @@ std::int64_t number_value(std::string_view number) {
   return n;
 }
 
+// The job number of a work-order.created event ("WO-000042": 42).
+std::int64_t work_order_number_value(const value& data) {
+  const std::string_view number = data.string_at("number");
+  std::int64_t n = 0;
+  if (number.size() > 3) std::from_chars(number.data() + 3, number.data() + number.size(), n);
+  return n;
+}
+
 }  // namespace
 
 command_outcome make_outcome(const customer_state& state, const std::string& entity_id,
@@ -174,6 +182,55 @@ void write_model::clear() {
 result<void> write_model::restore(event_log& log) {
   clear();
   log_ = &log;
+  if (entity_limit_ > 0) return restore_limited(log);
+  for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
+    log_offset next{0};
+    for (;;) {
+      auto batch = log.read(partition_id{p}, next, k_restore_batch);
+      if (!batch) return std::unexpected(batch.error());
+      if (batch->empty()) break;
+      for (const auto& re : *batch) apply(re);
+      next = log_offset{batch->back().position.offset.get() + 1};
+    }
+  }
+  // The partitions are replayed one after the other, not in the order their events were
+  // decided: an external id or serial that one customer gave up and one in an earlier
+  // partition then took would be dropped by the replay of the later partition. The final
+  // states say who holds each.
+  external_ids_.clear();
+  serials_.clear();
+  asset_serials_.clear();
+  for (auto& s : customers_) index_final_state(s.second);
+  return {};
+}
+
+void write_model::index_final_state(const customer_entry& entry) {
+  const auto& st = *entry.state;
+  if (!st.exists()) return;
+  if (const auto ext = st.fields.string_at("external_id"); !ext.empty()) {
+    external_ids_.insert_or_assign(std::string(ext), st.id.get());
+  }
+  for (const auto& [id, asset] : st.assets) {
+    std::string serial(asset.fields.string_at("serial_no"));
+    if (serial.empty()) continue;
+    serials_.insert_or_assign(serial, id);
+    asset_serials_.insert_or_assign(id, std::move(serial));
+  }
+  for (const auto& [id, f] : st.files) {
+    if (!f.removed) file_digests_.insert_or_assign(id, std::string(f.fields.string_at("sha256")));
+  }
+}
+
+// Under a limit, replaying the log in its order would read a customer back for nearly every
+// event once the customers outnumber the limit. Instead: a first pass over the log records
+// each customer's offsets (and applies the catalogues, the owners and the numbers, which do
+// not need a customer's state); then each customer is read back once, in the order it first
+// appears, its indexes taken from its final state, and evicted as the limit requires. The
+// indexes equal the ones the log's order makes because every command kept them unique: each
+// external id and serial belongs, at the end, to the one customer or asset whose final state
+// has it.
+result<void> write_model::restore_limited(event_log& log) {
+  std::vector<slot*> order;
   for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
     log_offset next{0};
     for (;;) {
@@ -181,12 +238,33 @@ result<void> write_model::restore(event_log& log) {
       if (!batch) return std::unexpected(batch.error());
       if (batch->empty()) break;
       for (const auto& re : *batch) {
-        if (auto held = load(re.e.customer); !held) return held;
-        apply(re);
-        trim();
+        const auto& e = re.e;
+        if (!evolves_state(e.type)) {
+          apply(re);
+          continue;
+        }
+        newest_event_at_ = std::max(newest_event_at_, seconds_of(e.time));
+        auto [it, fresh] = customers_.try_emplace(e.customer.get());
+        if (fresh) order.push_back(&*it);
+        it->second.last = re.position;
+        it->second.offsets.push_back(re.position.offset.get());
+        if (creates_entity(e.type) && e.type != event_types::customer_registered) {
+          owners_.insert_or_assign(e.entity_id, e.customer.get());
+        }
+        if (e.type == event_types::work_order_created) {
+          last_wo_number_ = std::max(last_wo_number_, work_order_number_value(e.data));
+        }
       }
       next = log_offset{batch->back().position.offset.get() + 1};
     }
+  }
+  forget_old_idempotency_keys();
+  for (slot* s : order) {
+    if (s->second.state) continue;  // a catalogue's entry (never evicted)
+    if (auto loaded = load_entry(*s, true); !loaded) return loaded;
+    index_final_state(s->second);
+    last_number_ = std::max(last_number_, number_value(s->second.state->number));
+    trim();
   }
   return {};
 }
@@ -220,7 +298,7 @@ result<void> write_model::load(const customer_id& id) {
   return load_entry(*it);
 }
 
-result<void> write_model::load_entry(slot& s) {
+result<void> write_model::load_entry(slot& s, bool restoring) {
   auto& entry = s.second;
   if (log_ == nullptr || !entry.last) {
     return fail(errc::internal,
@@ -246,6 +324,7 @@ result<void> write_model::load_entry(slot& s) {
         if (re->position.offset.get() > last) break;
         if (re->e.customer.get() == s.first && evolves_state(re->e.type)) {
           domain::evolve(*st, re->e);
+          if (restoring) remember_key(re->e, re->position, *st);
         }
       }
       next = run->back()->position.offset.get() + 1;
@@ -530,12 +609,7 @@ void write_model::evolve(const event& e) {
     last_number_ = std::max(last_number_, number_value(state.number));
   }
   if (e.type == event_types::work_order_created) {
-    const std::string_view number = e.data.string_at("number");
-    if (number.size() > 3) {
-      std::int64_t n = 0;
-      std::from_chars(number.data() + 3, number.data() + number.size(), n);
-      last_wo_number_ = std::max(last_wo_number_, n);
-    }
+    last_wo_number_ = std::max(last_wo_number_, work_order_number_value(e.data));
   }
 }
 
@@ -549,31 +623,47 @@ void write_model::settle(const event& e, const log_position& pos) {
     newest_event_at_ = at;
     forget_old_idempotency_keys();
   }
+  hold(s);  // evolved in this batch (or just restored), so held
+  remember_key(e, pos, *entry.state);
+}
+
+// The idempotency record of an event's command, from its customer's state after the event.
+void write_model::remember_key(const event& e, const log_position& pos,
+                               const customer_state& state) {
   if (e.idempotency_key.empty()) return;
+  const auto at = seconds_of(e.time);
   if (at < newest_event_at_ - idempotency_retention_.count()) return;  // already past it
-  auto slot = idempotency_slot(e.actor, e.idempotency_key);
-  auto& rec = idempotency_[slot];
+  auto key = idempotency_slot(e.actor, e.idempotency_key);
+  auto& rec = idempotency_[key];
   // A command's events share its correlation id; its answer is about its last event, with
   // the status of its first (201 when that created the entity).
   const bool first_of_command = rec.correlation_id != e.correlation_id;
   if (first_of_command) {
     rec.at = at;
-    idempotency_by_time_.emplace(at, std::move(slot));
+    idempotency_by_time_.emplace(at, std::move(key));
   }
   const bool created = first_of_command ? creates_entity(e.type) : rec.outcome.status == 201;
   rec.request_digest = e.request_digest;
   rec.correlation_id = e.correlation_id;
-  hold(s);  // evolved in this batch (or just restored), so held
-  rec.outcome = make_outcome(*entry.state, e.entity_id, e.version, pos, created);
+  rec.outcome = make_outcome(state, e.entity_id, e.version, pos, created);
   rec.outcome.replayed = true;
 }
 
 // Seconds since the epoch of an event's RFC 3339 UTC time ("2026-11-23T18:19:02.123Z"); 0 when
 // it does not parse (such a record is the first to go).
 std::int64_t write_model::seconds_of(std::string_view time) {
+  // "YYYY-MM-DDTHH:MM:SS": fixed places, digits only.
+  if (time.size() < 19 || time[4] != '-' || time[7] != '-' || time[10] != 'T' || time[13] != ':' ||
+      time[16] != ':') {
+    return 0;
+  }
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  const std::string text(time.substr(0, 19));
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6) {
+  const auto field = [&](std::size_t at, std::size_t n, int& out) {
+    const auto [end, ec] = std::from_chars(time.data() + at, time.data() + at + n, out);
+    return ec == std::errc{} && end == time.data() + at + n;
+  };
+  if (!field(0, 4, y) || !field(5, 2, mo) || !field(8, 2, d) || !field(11, 2, h) ||
+      !field(14, 2, mi) || !field(17, 2, sec)) {
     return 0;
   }
   const auto days = std::chrono::sys_days(std::chrono::year(y) / mo / d).time_since_epoch();

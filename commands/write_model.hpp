@@ -133,7 +133,14 @@ class write_model final : public domain::decide_env {
   // Loads the state if it was evicted; aborts if that fails (the pipeline loads every customer
   // it decides against or evolves first, and a batch does not evict).
   void hold(slot& s);
-  domain::result<void> load_entry(slot& s);
+  // Reads the customer's events back and evolves a new state from them; restoring, it also
+  // makes the idempotency records of their commands.
+  domain::result<void> load_entry(slot& s, bool restoring = false);
+  domain::result<void> restore_limited(domain::event_log& log);
+  // Sets the external-id, serial and file indexes from a customer's final state.
+  void index_final_state(const customer_entry& entry);
+  void remember_key(const domain::event& e, const domain::log_position& pos,
+                    const domain::customer_state& state);
   // Updates the mirrors, the weight and the place in lru_ after the state changed.
   void refresh(slot& s);
   void erase_customer(const std::string& id);

@@ -58,6 +58,10 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     } else {
       log_ = std::make_unique<infra::memory_event_log>(4);
     }
+    // Over Kafka the write model holds at most two entities of customer state, so every suite
+    // also runs with customers evicted and read back from the log between commands (over the
+    // in-memory log, it holds every customer, as a server under its limit does).
+    if (GetParam() == "kafka") model_.set_entity_limit(2);
     ASSERT_TRUE(model_.restore(*log_));
     auto secrets = infra::sodium_secret_box::open_key_file(auth_dir_.string());  // systems
     ASSERT_TRUE(secrets) << secrets.error().detail;

@@ -125,6 +125,83 @@ TEST_F(WriteModelLimit, RestoreUnderALimitEqualsRestoreWithout) {
   }
 }
 
+// A restore under a limit reads each customer back once, not in the log's order: its indexes,
+// numbers and idempotency records still equal the ones the log's order makes.
+TEST_F(WriteModelLimit, RestoredIndexesAndRecordsEqualTheLogOrdersOnes) {
+  const auto keyed = [&](command cmd, const std::string& key) {
+    std::promise<result<command_outcome>> p;
+    auto f = p.get_future();
+    pipeline_.submit(std::move(cmd), {"tester", key, "digest-" + key},
+                     [&p](result<command_outcome> r) { p.set_value(std::move(r)); });
+    auto r = f.get();
+    EXPECT_TRUE(r) << r.error().detail;
+    return r ? r->entity_id : std::string();
+  };
+  // Two customers in different partitions, A's replayed after B's.
+  std::string a, b;
+  while (a.empty() || b.empty()) {
+    const auto c = ok(register_customer{value(object{{"name", value("X")}})});
+    const auto p = partition_for(customer_id{c}, memory_.partition_count()).get();
+    if (p > 0 && a.empty()) {
+      a = c;
+    } else if (!a.empty() && p < partition_for(customer_id{a}, memory_.partition_count()).get()) {
+      b = c;
+    }
+  }
+  keyed(change_customer{customer_id{a}, value(object{{"external_id", value("EXT-1")}}),
+                        std::nullopt},
+        "k1");
+  // A gives EXT-1 up for EXT-2, then B takes EXT-1: a replay of A's partition after B's that
+  // followed each event would drop EXT-1.
+  keyed(change_customer{customer_id{a}, value(object{{"external_id", value("EXT-2")}}),
+                        std::nullopt},
+        "k2");
+  ok(change_customer{customer_id{b}, value(object{{"external_id", value("EXT-1")}}), std::nullopt});
+  furnished("C", "SN-B");
+  const auto site = ok(add_site{customer_id{a}, value(object{{"name", value("Yard")}})});
+  const auto pump = keyed(register_asset{customer_id{a}, value(object{{"site_id", value(site)},
+                                                                      {"serial_no", value("SN-1")}})},
+                          "k3");
+  ok(change_asset{asset_id{pump}, value(object{{"serial_no", value("SN-2")}}), std::nullopt});
+  const auto fan = ok(register_asset{
+      customer_id{a}, value(object{{"site_id", value(site)}, {"serial_no", value("SN-1")}})});
+  ok(retire_asset{asset_id{fan}, std::nullopt});
+  keyed(create_work_order{customer_id{a},
+                          value(object{{"site_id", value(site)}, {"summary", value("Check")}})},
+        "k4");
+
+  write_model limited;
+  limited.set_entity_limit(k_limit);
+  ASSERT_TRUE(limited.restore(memory_));
+  auto reference = unlimited();
+  for (const std::string ext : {"EXT-1", "EXT-2", "EXT-3"}) {
+    EXPECT_EQ(limited.external_id_owner(ext), reference.external_id_owner(ext)) << ext;
+  }
+  EXPECT_EQ(limited.external_id_owner("EXT-1"), customer_id{b});
+  EXPECT_EQ(reference.external_id_owner("EXT-1"), customer_id{b})
+      << "a replay partition by partition, in the log's order within each, too";
+  for (const std::string serial : {"SN-1", "SN-2", "SN-B"}) {
+    EXPECT_EQ(limited.serial_owner(serial), reference.serial_owner(serial)) << serial;
+  }
+  EXPECT_EQ(limited.serial_owner("SN-1"), fan) << "a retired asset keeps its serial";
+  EXPECT_EQ(limited.owner_of(pump), customer_id{a});
+  EXPECT_EQ(limited.owner_of(site), reference.owner_of(site));
+  for (const std::string key : {"k1", "k2", "k3", "k4"}) {
+    const auto* got = limited.idempotency("tester", key);
+    const auto* want = reference.idempotency("tester", key);
+    ASSERT_TRUE(got && want) << key;
+    EXPECT_EQ(got->outcome.body, want->outcome.body) << key;
+    EXPECT_EQ(got->outcome.status, want->outcome.status) << key;
+    EXPECT_EQ(got->outcome.location, want->outcome.location) << key;
+    EXPECT_EQ(got->request_digest, want->request_digest) << key;
+  }
+  EXPECT_EQ(limited.idempotency_records(), reference.idempotency_records());
+  EXPECT_EQ(limited.next_customer_number(), reference.next_customer_number());
+  EXPECT_EQ(limited.next_work_order_number(), reference.next_work_order_number());
+  EXPECT_EQ(limited.customer(customer_id{a}), reference.customer(customer_id{a}));
+  EXPECT_LE(limited.memory().held_entities, k_limit);
+}
+
 TEST_F(WriteModelLimit, AnUnreadableLogLeavesTheCommandUndecidedAndNothingChanged) {
   const auto first = furnished("First", "SN-1");
   furnished("Second", "SN-2");
