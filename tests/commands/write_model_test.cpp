@@ -148,20 +148,21 @@ TEST_F(WriteModelLimit, RestoredIndexesAndRecordsEqualTheLogOrdersOnes) {
       b = c;
     }
   }
-  keyed(change_customer{customer_id{a}, value(object{{"external_id", value("EXT-1")}}),
-                        std::nullopt},
-        "k1");
+  keyed(
+      change_customer{customer_id{a}, value(object{{"external_id", value("EXT-1")}}), std::nullopt},
+      "k1");
   // A gives EXT-1 up for EXT-2, then B takes EXT-1: a replay of A's partition after B's that
   // followed each event would drop EXT-1.
-  keyed(change_customer{customer_id{a}, value(object{{"external_id", value("EXT-2")}}),
-                        std::nullopt},
-        "k2");
+  keyed(
+      change_customer{customer_id{a}, value(object{{"external_id", value("EXT-2")}}), std::nullopt},
+      "k2");
   ok(change_customer{customer_id{b}, value(object{{"external_id", value("EXT-1")}}), std::nullopt});
   furnished("C", "SN-B");
   const auto site = ok(add_site{customer_id{a}, value(object{{"name", value("Yard")}})});
-  const auto pump = keyed(register_asset{customer_id{a}, value(object{{"site_id", value(site)},
-                                                                      {"serial_no", value("SN-1")}})},
-                          "k3");
+  const auto pump =
+      keyed(register_asset{customer_id{a},
+                           value(object{{"site_id", value(site)}, {"serial_no", value("SN-1")}})},
+            "k3");
   ok(change_asset{asset_id{pump}, value(object{{"serial_no", value("SN-2")}}), std::nullopt});
   const auto fan = ok(register_asset{
       customer_id{a}, value(object{{"site_id", value(site)}, {"serial_no", value("SN-1")}})});
