@@ -19,6 +19,7 @@
 #include "infra/file_blob_store.hpp"
 #include "infra/kafka_event_log.hpp"
 #include "infra/recent_events_log.hpp"
+#include "infra/rocksdb_state_store.hpp"
 #include "infra/rocksdb_event_log.hpp"
 #include "infra/rocksdb_view_store.hpp"
 #include "infra/secret_box.hpp"
@@ -57,7 +58,7 @@ struct config {
   int idempotency_retention_h = 24;  // how long an Idempotency-Key is remembered
   // Customer states held by the write model, in entities (customers, contacts, sites, ...);
   // the others are read back from the log when a command needs them. 0: no limit.
-  std::size_t write_model_entities = 1'000'000;
+  std::size_t write_model_entities = 2'000'000;
   infra::view_store_memory view_memory() const {
     return {.block_cache_bytes = block_cache_mb << 20, .value_cache_bytes = value_cache_mb << 20};
   }
@@ -139,6 +140,17 @@ int serve(const config& cfg) {
   model.set_secrets(secrets->get());
   model.set_idempotency_retention(std::chrono::hours(cfg.idempotency_retention_h));
   model.set_entity_limit(cfg.write_model_entities);
+  // Evicted states go to DATA/write-model (emptied here: a cache of this process's states).
+  std::unique_ptr<infra::rocksdb_state_store> states;
+  if (cfg.write_model_entities > 0) {
+    auto opened = infra::rocksdb_state_store::open(cfg.data + "/write-model");
+    if (!opened) {
+      spdlog::error("cannot open the write model's state store: {}", opened.error().detail);
+      return 1;
+    }
+    states = std::move(*opened);
+    model.set_state_store(states.get());
+  }
   if (auto restored = model.restore(**log); !restored) {
     spdlog::error("cannot restore the write model: {}", restored.error().detail);
     return 1;

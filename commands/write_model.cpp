@@ -306,10 +306,21 @@ result<void> write_model::load_entry(slot& s, bool restoring) {
   }
   auto st = std::make_unique<customer_state>();
   st->id = customer_id{s.first};
-  const partition_id p = entry.last->partition;
   const auto& offsets = entry.offsets;
+  std::size_t first = 0;  // the first of offsets to read from the log
+  if (store_ != nullptr && !restoring) {
+    auto stored = store_->get(st->id);
+    if (!stored) {
+      ++store_failures_;
+    } else if (*stored && (*stored)->events <= offsets.size() && (*stored)->state.id == st->id) {
+      *st = std::move((*stored)->state);
+      first = (*stored)->events;
+      ++from_store_;
+    }
+  }
+  const partition_id p = entry.last->partition;
   // Runs of consecutive offsets, each read as a whole (a read may answer fewer than asked).
-  for (std::size_t i = 0; i < offsets.size();) {
+  for (std::size_t i = first; i < offsets.size();) {
     std::size_t j = i + 1;
     while (j < offsets.size() && offsets[j] == offsets[j - 1] + 1) ++j;
     const std::int64_t last = offsets[j - 1];
@@ -376,6 +387,12 @@ void write_model::trim() {
     entry.linked = false;
     held_entities_ -= entry.weight;
     entry.weight = 0;
+    if (store_ != nullptr) {
+      // Every event the state has applied has settled (a batch does not evict).
+      if (!store_->put(stored_state{std::move(*entry.state), entry.offsets.size()})) {
+        ++store_failures_;
+      }
+    }
     entry.state.reset();
     --held_customers_;
     ++evictions_;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "commands/outcome.hpp"
+#include "commands/state_store.hpp"
 #include "domain/customer.hpp"
 #include "domain/event_log.hpp"
 #include "domain/secret.hpp"
@@ -42,6 +43,10 @@ class write_model final : public domain::decide_env {
   // work orders, files, systems and geofences) held in customer states between batches; 0: no
   // limit (the default). A batch may go over it while it runs. Set it before restore().
   void set_entity_limit(std::size_t entities) noexcept { entity_limit_ = entities; }
+  // Where evicted states go (not owned; must outlive the model): reading one back is then a
+  // lookup plus the customer's events since it was put. Without one, or when the store fails,
+  // a state is read back from the log alone.
+  void set_state_store(state_store* store) noexcept { store_ = store; }
   // Makes the state of customer id held (reading it back from the log if it was evicted), so
   // that customer() answers it. A no-op for a held or unknown customer. The pipeline calls it
   // before deciding against a customer; an error is the log's (nothing changed).
@@ -50,9 +55,11 @@ class write_model final : public domain::decide_env {
   struct memory_stats {
     std::size_t held_customers = 0, held_entities = 0;
     std::uint64_t loads = 0, evictions = 0;  // since restore()
+    std::uint64_t from_store = 0;            // loads that started from a stored state
+    std::uint64_t store_failures = 0;        // puts and gets that failed (the log answered instead)
   };
   memory_stats memory() const noexcept {
-    return {held_customers_, held_entities_, loads_, evictions_};
+    return {held_customers_, held_entities_, loads_, evictions_, from_store_, store_failures_};
   }
 
   // Applies one durable event (in log order per customer): evolve() then settle().
@@ -194,6 +201,8 @@ class write_model final : public domain::decide_env {
   std::uint64_t loads_ = 0;
   std::uint64_t evictions_ = 0;
   std::size_t entity_limit_ = 0;
+  state_store* store_ = nullptr;
+  std::uint64_t from_store_ = 0, store_failures_ = 0;
   domain::event_log* log_ = nullptr;
   std::unordered_map<std::string, std::string> file_digests_;  // live file id -> sha256
   std::unordered_map<std::string, std::string> owners_;  // contact/site/asset/part id -> customer

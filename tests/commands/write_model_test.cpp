@@ -10,18 +10,22 @@
 #include "commands/pipeline.hpp"
 #include "infra/faulty_event_log.hpp"
 #include "infra/memory_event_log.hpp"
+#include "infra/memory_state_store.hpp"
 
 namespace fieldledger::commands {
 namespace {
 
 using namespace fieldledger::domain;
 
-class WriteModelLimit : public ::testing::Test {
+// Each test runs with evicted states read back from the log alone ("log") and with them put in
+// a state store, read back from it plus the events since ("store").
+class WriteModelLimit : public ::testing::TestWithParam<bool> {
  protected:
   static constexpr std::size_t k_limit = 6;  // entities: about one customer with its entries
 
   WriteModelLimit() : faulty_(memory_) {
     model_.set_entity_limit(k_limit);
+    if (GetParam()) model_.set_state_store(&states_);
     EXPECT_TRUE(model_.restore(faulty_));
     pipeline_.start();
   }
@@ -73,11 +77,12 @@ class WriteModelLimit : public ::testing::Test {
 
   infra::memory_event_log memory_{4};
   infra::faulty_event_log faulty_;
+  infra::memory_state_store states_;
   write_model model_;
   pipeline pipeline_{faulty_, model_};
 };
 
-TEST_F(WriteModelLimit, EvictedCustomersAreReadBackAsTheyWere) {
+TEST_P(WriteModelLimit, EvictedCustomersAreReadBackAsTheyWere) {
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) {
     ids.push_back(furnished("Customer " + std::to_string(i), "SN-" + std::to_string(i)));
@@ -91,6 +96,12 @@ TEST_F(WriteModelLimit, EvictedCustomersAreReadBackAsTheyWere) {
   const auto stats = model_.memory();
   EXPECT_GT(stats.evictions, 0u);
   EXPECT_GT(stats.loads, 0u) << "customers 0 and 1 were read back";
+  if (GetParam()) {
+    EXPECT_EQ(stats.from_store, stats.loads) << "every state read back started from the store";
+    EXPECT_EQ(states_.puts, static_cast<int>(stats.evictions));
+  } else {
+    EXPECT_EQ(stats.from_store, 0u);
+  }
   EXPECT_LE(stats.held_entities, k_limit + 1) << "at most the last batch's customer over it";
 
   const auto reference = unlimited();
@@ -102,7 +113,7 @@ TEST_F(WriteModelLimit, EvictedCustomersAreReadBackAsTheyWere) {
   EXPECT_EQ(model_.serial_owner("SN-2"), reference.serial_owner("SN-2"));
 }
 
-TEST_F(WriteModelLimit, RestoreUnderALimitEqualsRestoreWithout) {
+TEST_P(WriteModelLimit, RestoreUnderALimitEqualsRestoreWithout) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
     ids.push_back(furnished("Customer " + std::to_string(i), "SN-" + std::to_string(i)));
@@ -127,7 +138,7 @@ TEST_F(WriteModelLimit, RestoreUnderALimitEqualsRestoreWithout) {
 
 // A restore under a limit reads each customer back once, not in the log's order: its indexes,
 // numbers and idempotency records still equal the ones the log's order makes.
-TEST_F(WriteModelLimit, RestoredIndexesAndRecordsEqualTheLogOrdersOnes) {
+TEST_P(WriteModelLimit, RestoredIndexesAndRecordsEqualTheLogOrdersOnes) {
   const auto keyed = [&](command cmd, const std::string& key) {
     std::promise<result<command_outcome>> p;
     auto f = p.get_future();
@@ -203,7 +214,7 @@ TEST_F(WriteModelLimit, RestoredIndexesAndRecordsEqualTheLogOrdersOnes) {
   EXPECT_LE(limited.memory().held_entities, k_limit);
 }
 
-TEST_F(WriteModelLimit, AnUnreadableLogLeavesTheCommandUndecidedAndNothingChanged) {
+TEST_P(WriteModelLimit, AnUnreadableLogLeavesTheCommandUndecidedAndNothingChanged) {
   const auto first = furnished("First", "SN-1");
   furnished("Second", "SN-2");
   ok(register_customer{value(object{{"name", value("Third")}})});
@@ -211,6 +222,7 @@ TEST_F(WriteModelLimit, AnUnreadableLogLeavesTheCommandUndecidedAndNothingChange
   const auto loads = model_.memory().loads;
 
   faulty_.fail_reads(1000, errc::unavailable);
+  states_.fail_next(1000);  // (with a store: a state found there would need no read of the log)
   auto r = run(change_customer{customer_id{first}, value(object{{"phone1", value("555-0142")}}),
                                std::nullopt});
   ASSERT_FALSE(r);
@@ -220,6 +232,7 @@ TEST_F(WriteModelLimit, AnUnreadableLogLeavesTheCommandUndecidedAndNothingChange
   EXPECT_EQ(model_.memory().loads, loads);
 
   faulty_.fail_reads(0);
+  states_.fail_next(0);
   auto retry = run(change_customer{customer_id{first}, value(object{{"phone1", value("555-0142")}}),
                                    std::nullopt});
   ASSERT_TRUE(retry) << retry.error().detail;
@@ -227,7 +240,7 @@ TEST_F(WriteModelLimit, AnUnreadableLogLeavesTheCommandUndecidedAndNothingChange
   EXPECT_EQ(model_.customer(customer_id{first}), unlimited().customer(customer_id{first}));
 }
 
-TEST_F(WriteModelLimit, ARefusedGroupOnEvictedCustomersRestoresThem) {
+TEST_P(WriteModelLimit, ARefusedGroupOnEvictedCustomersRestoresThem) {
   const auto first = furnished("First", "SN-1");
   const auto second = furnished("Second", "SN-2");
   ok(register_customer{value(object{{"name", value("Third")}})});  // both evicted
@@ -261,6 +274,27 @@ TEST_F(WriteModelLimit, ARefusedGroupOnEvictedCustomersRestoresThem) {
   EXPECT_EQ(model_.customer(customer_id{second}), reference.customer(customer_id{second}));
   EXPECT_EQ(model_.customer(customer_id{first}).fields.string_at("phone1"), "555-0100");
 }
+
+// A store that fails (puts and gets alike) costs a read of the log, not a wrong state.
+TEST_P(WriteModelLimit, AFailingStoreFallsBackToTheLog) {
+  if (!GetParam()) GTEST_SKIP() << "store only";
+  const auto first = furnished("First", "SN-1");
+  furnished("Second", "SN-2");
+  states_.fail_next(1000);
+  ok(change_customer{customer_id{first}, value(object{{"phone1", value("555-0142")}}),
+                     std::nullopt});
+  furnished("Third", "SN-3");
+  states_.fail_next(0);
+  ok(add_note{customer_id{first}, value(object{{"text", value("After")}})});
+  ok(register_customer{value(object{{"name", value("Last")}})});
+  const auto stats = model_.memory();
+  EXPECT_GT(stats.store_failures, 0u);
+  EXPECT_LT(stats.from_store, stats.loads);
+  EXPECT_EQ(model_.customer(customer_id{first}), unlimited().customer(customer_id{first}));
+}
+
+INSTANTIATE_TEST_SUITE_P(ReadBack, WriteModelLimit, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "store" : "log"; });
 
 }  // namespace
 }  // namespace fieldledger::commands

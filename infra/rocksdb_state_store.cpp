@@ -1,0 +1,203 @@
+#include "infra/rocksdb_state_store.hpp"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/table.h>
+
+#include <filesystem>
+
+#include "infra/rocksdb_status.hpp"
+#include "json/parse.hpp"
+
+namespace fieldledger::infra {
+
+using namespace fieldledger::domain;
+
+namespace {
+
+// {"at","by"} as a two-element array.
+value stamp(const audit_stamp& s) { return array{value(s.at), value(s.by)}; }
+
+value owned(const owned_state& o) {
+  object out{{"id", value(o.id.get())},
+             {"v", value(o.version.get())},
+             {"f", o.fields},
+             {"c", stamp(o.created)},
+             {"m", stamp(o.modified)}};
+  if (o.removed) out.emplace("r", value(true));
+  if (!o.parent.empty()) out.emplace("p", value(o.parent));
+  return out;
+}
+
+value entries(const std::map<std::string, owned_state, std::less<>>& m) {
+  array out;
+  out.reserve(m.size());
+  for (const auto& [id, o] : m) out.push_back(owned(o));
+  return out;
+}
+
+std::unexpected<error> bad(std::string_view what) {
+  return fail(errc::malformed, "a stored customer state is not readable: " + std::string(what));
+}
+
+result<audit_stamp> read_stamp(const value* v) {
+  if (v == nullptr || !v->is_array() || v->as_array().size() != 2 ||
+      !v->as_array()[0].is_string() || !v->as_array()[1].is_string()) {
+    return bad("an audit stamp");
+  }
+  return audit_stamp{v->as_array()[0].as_string(), v->as_array()[1].as_string()};
+}
+
+std::int64_t int_at(const value& v, std::string_view key) {
+  const value* x = v.find(key);
+  return x != nullptr && x->is_int() ? x->as_int() : -1;
+}
+
+result<owned_state> read_owned(const value& v) {
+  owned_state o;
+  const value* f = v.find("f");
+  const auto version = int_at(v, "v");
+  if (!v.is_object() || f == nullptr || version < 0 || v.string_at("id").empty()) {
+    return bad("an entry");
+  }
+  o.id = contact_id{std::string(v.string_at("id"))};
+  o.version = entity_version{version};
+  o.fields = *f;
+  const value* r = v.find("r");
+  o.removed = r != nullptr && r->is_bool() && r->as_bool();
+  o.parent = std::string(v.string_at("p"));
+  auto created = read_stamp(v.find("c"));
+  auto modified = read_stamp(v.find("m"));
+  if (!created || !modified) return std::unexpected(created ? modified.error() : created.error());
+  o.created = std::move(*created);
+  o.modified = std::move(*modified);
+  return o;
+}
+
+result<void> read_entries(const value& v, std::string_view key,
+                          std::map<std::string, owned_state, std::less<>>& into) {
+  const value* list = v.find(key);
+  if (list == nullptr) return {};
+  if (!list->is_array()) return bad(key);
+  for (const auto& e : list->as_array()) {
+    auto o = read_owned(e);
+    if (!o) return std::unexpected(o.error());
+    auto id = o->id.get();
+    into.emplace(std::move(id), std::move(*o));
+  }
+  return {};
+}
+
+// The maps of entries a state has, by the key each is stored under.
+template <typename State>
+auto entry_maps(State& st) {
+  return std::array{std::pair{"contacts", &st.contacts}, std::pair{"sites", &st.sites},
+                    std::pair{"assets", &st.assets},     std::pair{"parts", &st.parts},
+                    std::pair{"notes", &st.notes},       std::pair{"work_orders", &st.work_orders},
+                    std::pair{"files", &st.files},       std::pair{"systems", &st.systems}};
+}
+
+}  // namespace
+
+std::string encode_state(const commands::stored_state& s) {
+  const auto& st = s.state;
+  object out{{"events", value(static_cast<std::int64_t>(s.events))},
+             {"id", value(st.id.get())},
+             {"v", value(st.version.get())},
+             {"number", value(st.number)},
+             {"status", value(st.status)},
+             {"f", st.fields},
+             {"primary", value(st.primary_contact)},
+             {"c", stamp(st.created)},
+             {"m", stamp(st.modified)}};
+  for (const auto& [key, map] : entry_maps(st)) {
+    if (!map->empty()) out.emplace(key, entries(*map));
+  }
+  if (!st.geofences.empty()) {
+    object fences;
+    for (const auto& [owner, fence] : st.geofences) fences.emplace(owner, fence);
+    out.emplace("geofences", value(std::move(fences)));
+  }
+  return to_json(value(std::move(out)));
+}
+
+result<commands::stored_state> decode_state(std::string_view text) {
+  auto parsed = json::parse(text, {.max_depth = 64, .max_string_bytes = std::size_t{1} << 30});
+  if (!parsed) return bad(parsed.error().detail);
+  const value& v = *parsed;
+  const auto events = int_at(v, "events");
+  const auto version = int_at(v, "v");
+  const value* f = v.find("f");
+  if (!v.is_object() || events < 0 || version < 0 || f == nullptr) return bad("its header");
+  commands::stored_state out;
+  out.events = static_cast<std::uint64_t>(events);
+  auto& st = out.state;
+  st.id = customer_id{std::string(v.string_at("id"))};
+  st.version = entity_version{version};
+  st.number = std::string(v.string_at("number"));
+  st.status = std::string(v.string_at("status"));
+  st.fields = *f;
+  st.primary_contact = std::string(v.string_at("primary"));
+  auto created = read_stamp(v.find("c"));
+  auto modified = read_stamp(v.find("m"));
+  if (!created || !modified) return std::unexpected(created ? modified.error() : created.error());
+  st.created = std::move(*created);
+  st.modified = std::move(*modified);
+  for (const auto& [key, map] : entry_maps(st)) {
+    if (auto ok = read_entries(v, key, *map); !ok) return std::unexpected(ok.error());
+  }
+  if (const value* fences = v.find("geofences")) {
+    if (!fences->is_object()) return bad("geofences");
+    for (const auto& [owner, fence] : fences->as_object()) st.geofences.emplace(owner, fence);
+  }
+  return out;
+}
+
+struct rocksdb_state_store::impl {
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::WriteOptions write;
+};
+
+rocksdb_state_store::rocksdb_state_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+rocksdb_state_store::~rocksdb_state_store() = default;
+
+result<std::unique_ptr<rocksdb_state_store>> rocksdb_state_store::open(
+    const std::string& dir, std::size_t block_cache_bytes) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);  // a cache of the last process's states: not valid now
+  if (ec) return fail(errc::internal, "cannot empty " + dir + ": " + ec.message());
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.write_buffer_size = std::size_t{16} << 20;
+  options.max_write_buffer_number = 2;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(options, dir, &raw);
+  if (!s.ok()) return from_rocksdb(s, "open the write model's state store at " + dir);
+  auto p = std::make_unique<impl>();
+  p->db.reset(raw);
+  p->write.disableWAL = true;  // lost with the process, as it should be
+  return std::unique_ptr<rocksdb_state_store>(new rocksdb_state_store(std::move(p)));
+}
+
+result<void> rocksdb_state_store::put(const commands::stored_state& s) {
+  const auto text = encode_state(s);
+  const auto st = impl_->db->Put(impl_->write, s.state.id.get(), text);
+  if (!st.ok()) return from_rocksdb(st, "store the state of customer " + s.state.id.get());
+  return {};
+}
+
+result<std::optional<commands::stored_state>> rocksdb_state_store::get(const customer_id& id) {
+  rocksdb::PinnableSlice text;
+  const auto st =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->db->DefaultColumnFamily(), id.get(), &text);
+  if (st.IsNotFound()) return std::nullopt;
+  if (!st.ok()) return from_rocksdb(st, "read the state of customer " + id.get());
+  auto decoded = decode_state(text.ToStringView());
+  if (!decoded) return std::unexpected(decoded.error());
+  return std::optional<commands::stored_state>(std::move(*decoded));
+}
+
+}  // namespace fieldledger::infra
