@@ -198,7 +198,12 @@ void write_model::clear() {
 result<void> write_model::restore(event_log& log) {
   clear();
   log_ = &log;
-  if (entity_limit_ > 0) return restore_limited(log);
+  // Every entity is made by an event: a log with no more events than the limit fits in it.
+  std::uint64_t events = 0;
+  for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
+    events += static_cast<std::uint64_t>(log.end_offset(partition_id{p}).get());
+  }
+  if (entity_limit_ > 0 && events > entity_limit_) return restore_limited(log);
   if (auto read = each_event(log, [this](const recorded_event& re) { apply(re); }); !read) {
     return read;
   }
