@@ -175,7 +175,8 @@ TEST_F(RestartTest, ALimitedWriteModelDecidesAsAFullOne) {
     auto r = d.send("PATCH", "/v1/customers/" + ids[i], R"({"phone1":"555-0199"})",
                     {{"If-Match", "\"" + expected + "\""}});
     ASSERT_EQ(r.status, 200) << i << ": " << r.body;
-    const auto* version = body_of(r).find("version");
+    const auto body = body_of(r);
+    const auto* version = body.find("version");
     ASSERT_TRUE(version && version->is_int()) << r.body;
     EXPECT_EQ(version->as_int(), std::stoi(expected) + 1);
   }
