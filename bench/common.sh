@@ -19,3 +19,17 @@ wait_ready() {
 
 # The median of the numbers on stdin (separated by spaces or newlines).
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# Makes the Release build in BUILD current (configuring it first if needed), with the given
+# targets. A BUILD that holds a fieldledgerd but no build.ninja (a prebuilt copy, or a wrapper
+# script that adds options) is used as it is.
+ensure_build() {
+  local build=$1
+  shift
+  if [ ! -f "$build/build.ninja" ] && [ -x "$build/fieldledgerd" ]; then return 0; fi
+  if [ ! -f "$build/build.ninja" ]; then
+    cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+      -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  cmake --build "$build" -j "$(nproc)" --target "$@" >/dev/null
+}
