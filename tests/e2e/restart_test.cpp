@@ -22,8 +22,9 @@ namespace fs = std::filesystem;
 
 class RestartTest : public ::testing::Test {
  protected:
-  RestartTest() : dir_(fs::temp_directory_path() / ("fieldledger-e2e-" + std::to_string(::getpid()) +
-                                                     "-" + std::to_string(counter_++))) {
+  RestartTest()
+      : dir_(fs::temp_directory_path() /
+             ("fieldledger-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++))) {
     fs::remove_all(dir_);
   }
   ~RestartTest() override { fs::remove_all(dir_); }
@@ -78,18 +79,29 @@ TEST_F(RestartTest, KilledServerKeepsEveryAcknowledgedChange) {
   auto contact = d.send("POST", "/v1/customers/" + acme + "/contacts", R"({"name":"David Chen"})");
   ASSERT_EQ(contact.status, 201) << contact.body;
   // Equipment of every kind, so that the rebuild comparison covers every view.
-  ASSERT_EQ(d.send("POST", "/v1/products", R"({"code":"HVAC-200","brand":"Carrier","product_class":"hvac"})").status, 201);
+  ASSERT_EQ(d.send("POST", "/v1/products",
+                   R"({"code":"HVAC-200","brand":"Carrier","product_class":"hvac"})")
+                .status,
+            201);
   auto north = d.send("POST", "/v1/customers/" + acme + "/sites", R"({"name":"North"})");
   ASSERT_EQ(north.status, 201) << north.body;
   auto south = d.send("POST", "/v1/customers/" + acme + "/sites", R"({"name":"South"})");
-  const std::string north_id(body_of(north).string_at("id")), south_id(body_of(south).string_at("id"));
-  auto asset = d.send("POST", "/v1/customers/" + acme + "/assets",
-                      R"({"site_id":")" + north_id + R"(","serial_no":"SN-1","product_code":"HVAC-200"})");
+  const std::string north_id(body_of(north).string_at("id")),
+      south_id(body_of(south).string_at("id"));
+  auto asset =
+      d.send("POST", "/v1/customers/" + acme + "/assets",
+             R"({"site_id":")" + north_id + R"(","serial_no":"SN-1","product_code":"HVAC-200"})");
   ASSERT_EQ(asset.status, 201) << asset.body;
   const std::string asset_id(body_of(asset).string_at("id"));
   ASSERT_EQ(d.send("POST", "/v1/assets/" + asset_id + "/parts", R"({"name":"Fan"})").status, 201);
-  ASSERT_EQ(d.send("POST", "/v1/assets/" + asset_id + "/move", R"({"site_id":")" + south_id + R"("})").status, 200);
-  ASSERT_EQ(d.send("POST", "/v1/customers", R"({"name":"Acme North","parent_id":")" + acme + R"("})").status, 201);
+  ASSERT_EQ(
+      d.send("POST", "/v1/assets/" + asset_id + "/move", R"({"site_id":")" + south_id + R"("})")
+          .status,
+      200);
+  ASSERT_EQ(
+      d.send("POST", "/v1/customers", R"({"name":"Acme North","parent_id":")" + acme + R"("})")
+          .status,
+      201);
 
   std::mutex mu;
   std::vector<std::string> acknowledged;
@@ -139,7 +151,8 @@ TEST_F(RestartTest, CleanStopKeepsDataAndNumberingContinues) {
   auto r = d.send("POST", "/v1/customers", R"({"name":"Third"})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(body_of(r).string_at("number"), "C-000003");
-  auto list = d.get("/v1/customers?limit=10", {{"X-Min-Position", std::string(body_of(r).string_at("position"))}});
+  auto list = d.get("/v1/customers?limit=10",
+                    {{"X-Min-Position", std::string(body_of(r).string_at("position"))}});
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(body_of(list).find("items")->as_array().size(), 3u);
   ASSERT_EQ(d.kill(SIGTERM), 0);
