@@ -57,7 +57,8 @@ struct config {
   std::size_t recent_events = 1024;  // events appended here kept decoded, per partition
   int idempotency_retention_h = 24;  // how long an Idempotency-Key is remembered
   // Customer states held by the write model, in entities (customers, contacts, sites, ...);
-  // the others are read back from the log when a command needs them. 0: no limit.
+  // the others are read back (DATA/write-model, then the log) when a command needs them.
+  // 0: no limit.
   std::size_t write_model_entities = 2'000'000;
   infra::view_store_memory view_memory() const {
     return {.block_cache_bytes = block_cache_mb << 20, .value_cache_bytes = value_cache_mb << 20};
@@ -335,8 +336,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20));
   app.add_option("--write-model-entities", cfg.write_model_entities,
                  "entities (customers, contacts, sites, assets, parts, ...) whose state the "
-                 "write model holds in memory; a command on another customer reads its events "
-                 "back from the log first (0: no limit, every customer held)")
+                 "write model holds in memory; a command on another customer reads it back "
+                 "first, from DATA/write-model and the log (0: no limit, every customer held)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 40));
   app.add_option("--recent-events", cfg.recent_events,
                  "events appended by this server kept decoded per partition, so that the views "

@@ -276,8 +276,8 @@ struct pipeline::impl {
       it.answer = std::unexpected(target.error());
       return;
     }
-    // A customer whose state was evicted is read back from the log first; a log that cannot be
-    // read leaves the command undecided and the model as it was.
+    // A customer whose state was evicted is read back first (from the state store and the log);
+    // a log that cannot be read leaves the command undecided and the model as it was.
     const auto held = [&](const customer_id& id) {
       auto loaded = model.load(id);
       if (!loaded) {

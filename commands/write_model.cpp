@@ -24,6 +24,13 @@ bool creates_entity(std::string_view type) {
          type == event_types::file_attached;  // files
 }
 
+// Whether the event makes an entity a customer owns (a contact, site, asset, part, ...), whose
+// owner the model indexes.
+bool creates_owned(std::string_view type) {
+  return creates_entity(type) && type != event_types::customer_registered &&
+         type != event_types::product_created;
+}
+
 // Whether domain::evolve() applies the event to its customer's state (the catalogues' events
 // change the model's own maps instead).
 bool evolves_state(std::string_view type) {
@@ -214,6 +221,7 @@ result<void> write_model::restore(event_log& log) {
   external_ids_.clear();
   serials_.clear();
   asset_serials_.clear();
+  file_digests_.clear();
   for (auto& s : customers_) index_final_state(s.second);
   return {};
 }
@@ -256,9 +264,7 @@ result<void> write_model::restore_limited(event_log& log) {
     if (fresh) order.push_back(&*it);
     it->second.last = re.position;
     it->second.offsets.push_back(re.position.offset.get());
-    if (creates_entity(e.type) && e.type != event_types::customer_registered) {
-      owners_.insert_or_assign(e.entity_id, e.customer.get());
-    }
+    if (creates_owned(e.type)) owners_.insert_or_assign(e.entity_id, e.customer.get());
     if (e.type == event_types::work_order_created) {
       last_wo_number_ = std::max(last_wo_number_, work_order_number_value(e.data));
     }
@@ -297,11 +303,9 @@ void write_model::hold(slot& s) {
 result<void> write_model::load(const customer_id& id) {
   auto it = customers_.find(id.get());
   if (it == customers_.end()) return {};
-  if (it->second.state) {
-    if (it->second.linked) lru_.splice(lru_.begin(), lru_, it->second.lru);
-    return {};
-  }
-  return load_entry(*it);
+  if (!it->second.state) return load_entry(*it);
+  if (it->second.linked) lru_.splice(lru_.begin(), lru_, it->second.lru);  // most recently used
+  return {};
 }
 
 result<void> write_model::load_entry(slot& s, bool restoring) {
@@ -597,10 +601,7 @@ void write_model::evolve(const event& e) {
     }
     if (!new_external.empty()) set_index(external_ids_, new_external, e.customer.get());
   }
-  if (creates_entity(e.type) && e.type != event_types::customer_registered &&
-      e.type != event_types::product_created) {
-    set_index(owners_, e.entity_id, e.customer.get());
-  }
+  if (creates_owned(e.type)) set_index(owners_, e.entity_id, e.customer.get());
   if (e.type.starts_with("asset.")) {
     // The serial index follows the asset's serial number; a retired asset keeps its serial.
     if (auto a = state.assets.find(e.entity_id); a != state.assets.end()) {

@@ -6,8 +6,9 @@
 // Memory: the indexes (owners, external ids, serials, files) and, per customer, a few scalars
 // and the offsets of its events are always held; the customers' states (their contacts, sites,
 // assets, parts, notes, ...) are held up to a limit of entities (set_entity_limit), least
-// recently used first out, and read back from the log (the customer's events, evolved again)
-// when a command needs one that is not held.
+// recently used first out, and read back when a command needs one that is not held: from a
+// state store if one is set (set_state_store) plus the events since, else from the customer's
+// events in the log.
 #include <chrono>
 #include <list>
 #include <map>

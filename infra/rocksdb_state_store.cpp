@@ -48,6 +48,17 @@ result<audit_stamp> read_stamp(const value* v) {
   return audit_stamp{v->as_array()[0].as_string(), v->as_array()[1].as_string()};
 }
 
+// The created ("c") and modified ("m") stamps of an entry or a state.
+result<void> read_stamps(const value& v, audit_stamp& created, audit_stamp& modified) {
+  auto c = read_stamp(v.find("c"));
+  if (!c) return std::unexpected(c.error());
+  auto m = read_stamp(v.find("m"));
+  if (!m) return std::unexpected(m.error());
+  created = std::move(*c);
+  modified = std::move(*m);
+  return {};
+}
+
 std::int64_t int_at(const value& v, std::string_view key) {
   const value* x = v.find(key);
   return x != nullptr && x->is_int() ? x->as_int() : -1;
@@ -66,11 +77,7 @@ result<owned_state> read_owned(const value& v) {
   const value* r = v.find("r");
   o.removed = r != nullptr && r->is_bool() && r->as_bool();
   o.parent = std::string(v.string_at("p"));
-  auto created = read_stamp(v.find("c"));
-  auto modified = read_stamp(v.find("m"));
-  if (!created || !modified) return std::unexpected(created ? modified.error() : created.error());
-  o.created = std::move(*created);
-  o.modified = std::move(*modified);
+  if (auto ok = read_stamps(v, o.created, o.modified); !ok) return std::unexpected(ok.error());
   return o;
 }
 
@@ -138,11 +145,7 @@ result<commands::stored_state> decode_state(std::string_view text) {
   st.status = std::string(v.string_at("status"));
   st.fields = *f;
   st.primary_contact = std::string(v.string_at("primary"));
-  auto created = read_stamp(v.find("c"));
-  auto modified = read_stamp(v.find("m"));
-  if (!created || !modified) return std::unexpected(created ? modified.error() : created.error());
-  st.created = std::move(*created);
-  st.modified = std::move(*modified);
+  if (auto ok = read_stamps(v, st.created, st.modified); !ok) return std::unexpected(ok.error());
   for (const auto& [key, map] : entry_maps(st)) {
     if (auto ok = read_entries(v, key, *map); !ok) return std::unexpected(ok.error());
   }

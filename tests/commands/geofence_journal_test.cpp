@@ -2,15 +2,15 @@
 // geofences restores them exactly (they are journaled with the customer's scalars).
 #include <gtest/gtest.h>
 
-#include <future>
-
 #include "commands/pipeline.hpp"
 #include "infra/memory_event_log.hpp"
+#include "tests/commands/run_command.hpp"
 
 namespace fieldledger::commands {
 namespace {
 
 using namespace fieldledger::domain;
+using namespace test_support;
 
 value circle(double lat, double radius) {
   return object{{"center", object{{"lat", lat}, {"lng", 0.5}}}, {"radius_m", radius}};
@@ -22,22 +22,11 @@ class GeofenceJournal : public ::testing::Test {
     EXPECT_TRUE(model_.restore(log_));
     pipeline_.start();
   }
-  result<command_outcome> run(command cmd) {
-    std::promise<result<command_outcome>> p;
-    auto f = p.get_future();
-    pipeline_.submit(std::move(cmd), {"tester", "", ""},
-                     [&p](result<command_outcome> r) { p.set_value(std::move(r)); });
-    return f.get();
-  }
+  result<command_outcome> run(command cmd) { return run_command(pipeline_, std::move(cmd)); }
   std::vector<result<command_outcome>> run_atomic(std::vector<command> cmds) {
     std::vector<std::pair<command, command_meta>> group;
     for (auto& c : cmds) group.emplace_back(std::move(c), command_meta{"tester", "", ""});
-    std::promise<std::vector<result<command_outcome>>> p;
-    auto f = p.get_future();
-    pipeline_.submit_group(std::move(group), true, [&p](std::vector<result<command_outcome>> r) {
-      p.set_value(std::move(r));
-    });
-    return f.get();
+    return run_group(pipeline_, std::move(group), true);
   }
   infra::memory_event_log log_{4};
   write_model model_;

@@ -9,11 +9,13 @@
 
 #include "infra/faulty_event_log.hpp"
 #include "infra/memory_event_log.hpp"
+#include "tests/commands/run_command.hpp"
 
 namespace fieldledger::commands {
 namespace {
 
 using namespace fieldledger::domain;
+using namespace test_support;
 
 // Counts appends, so a test can see commands share them.
 class counting_log final : public event_log {
@@ -48,11 +50,7 @@ class PipelineTest : public ::testing::Test {
   }
 
   result<command_outcome> run(command cmd, command_meta meta = {"tester", "", ""}) {
-    std::promise<result<command_outcome>> p;
-    auto f = p.get_future();
-    pipeline_.submit(std::move(cmd), std::move(meta),
-                     [&p](result<command_outcome> r) { p.set_value(std::move(r)); });
-    return f.get();
+    return run_command(pipeline_, std::move(cmd), std::move(meta));
   }
 
   std::string register_acme(std::string external = "") {
@@ -69,13 +67,7 @@ class PipelineTest : public ::testing::Test {
     return r ? r->entity_id : std::string();
   }
 
-  std::int64_t log_size() {
-    std::int64_t n = 0;
-    for (std::uint32_t p = 0; p < memory_.partition_count(); ++p) {
-      n += memory_.end_offset(partition_id{p}).get();
-    }
-    return n;
-  }
+  std::int64_t log_size() { return events_in(memory_); }
 
   infra::memory_event_log memory_{4};
   infra::faulty_event_log faulty_;
@@ -287,12 +279,7 @@ TEST_F(PipelineTest, ARefusedAtomicGroupRestoresEveryEntryItTouched) {
   group.emplace_back(register_asset{cid, value(object{{"site_id", value(north->entity_id)},
                                                       {"serial_no", value("SN-P")}})},
                      meta);  // taken
-  std::promise<std::vector<result<command_outcome>>> p;
-  auto f = p.get_future();
-  pipeline_.submit_group(std::move(group), true, [&p](std::vector<result<command_outcome>> r) {
-    p.set_value(std::move(r));
-  });
-  const auto answers = f.get();
+  const auto answers = run_group(pipeline_, std::move(group), true);
   ASSERT_EQ(answers.size(), 15u);
   for (std::size_t i = 0; i + 1 < answers.size(); ++i) {
     ASSERT_FALSE(answers[i]);

@@ -5,17 +5,17 @@
 
 #include <gtest/gtest.h>
 
-#include <future>
-
 #include "commands/pipeline.hpp"
 #include "infra/faulty_event_log.hpp"
 #include "infra/memory_event_log.hpp"
 #include "infra/memory_state_store.hpp"
+#include "tests/commands/run_command.hpp"
 
 namespace fieldledger::commands {
 namespace {
 
 using namespace fieldledger::domain;
+using namespace test_support;
 
 // Each test runs with evicted states read back from the log alone ("log") and with them put in
 // a state store, read back from it plus the events since ("store").
@@ -30,13 +30,7 @@ class WriteModelLimit : public ::testing::TestWithParam<bool> {
     pipeline_.start();
   }
 
-  result<command_outcome> run(command cmd) {
-    std::promise<result<command_outcome>> p;
-    auto f = p.get_future();
-    pipeline_.submit(std::move(cmd), {"tester", "", ""},
-                     [&p](result<command_outcome> r) { p.set_value(std::move(r)); });
-    return f.get();
-  }
+  result<command_outcome> run(command cmd) { return run_command(pipeline_, std::move(cmd)); }
 
   std::string ok(command cmd) {
     auto r = run(std::move(cmd));
@@ -67,13 +61,7 @@ class WriteModelLimit : public ::testing::TestWithParam<bool> {
     return m;
   }
 
-  std::int64_t log_size() {
-    std::int64_t n = 0;
-    for (std::uint32_t p = 0; p < memory_.partition_count(); ++p) {
-      n += memory_.end_offset(partition_id{p}).get();
-    }
-    return n;
-  }
+  std::int64_t log_size() { return events_in(memory_); }
 
   infra::memory_event_log memory_{4};
   infra::faulty_event_log faulty_;
@@ -140,11 +128,7 @@ TEST_P(WriteModelLimit, RestoreUnderALimitEqualsRestoreWithout) {
 // numbers and idempotency records still equal the ones the log's order makes.
 TEST_P(WriteModelLimit, RestoredIndexesAndRecordsEqualTheLogOrdersOnes) {
   const auto keyed = [&](command cmd, const std::string& key) {
-    std::promise<result<command_outcome>> p;
-    auto f = p.get_future();
-    pipeline_.submit(std::move(cmd), {"tester", key, "digest-" + key},
-                     [&p](result<command_outcome> r) { p.set_value(std::move(r)); });
-    auto r = f.get();
+    auto r = run_command(pipeline_, std::move(cmd), {"tester", key, "digest-" + key});
     EXPECT_TRUE(r) << r.error().detail;
     return r ? r->entity_id : std::string();
   };
@@ -254,12 +238,7 @@ TEST_P(WriteModelLimit, ARefusedGroupOnEvictedCustomersRestoresThem) {
       register_asset{customer_id{second},
                      value(object{{"site_id", value("none")}, {"serial_no", value("SN-9")}})},
       meta);  // refused: no such site
-  std::promise<std::vector<result<command_outcome>>> p;
-  auto f = p.get_future();
-  pipeline_.submit_group(std::move(group), true, [&p](std::vector<result<command_outcome>> r) {
-    p.set_value(std::move(r));
-  });
-  const auto answers = f.get();
+  const auto answers = run_group(pipeline_, std::move(group), true);
   ASSERT_EQ(answers.size(), 3u);
   EXPECT_FALSE(answers[2]);
 
