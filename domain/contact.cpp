@@ -65,17 +65,15 @@ result<std::vector<event>> decide_contact(const customer_state& state, const add
 result<std::vector<event>> decide_contact(const customer_state& state, const change_contact& cmd) {
   auto c = addressed_contact(state, cmd.id, cmd.if_match);
   if (!c) return std::unexpected(std::move(c.error()));
-  if (auto ok = check_patch_keys(contact_fields(), cmd.patch); !ok) {
+  auto changes = validate_patch(contact_fields(), (*c)->fields, cmd.patch);
+  if (!changes) return std::unexpected(std::move(changes.error()));
+  if (!*changes) return std::vector<event>{};
+  // A changed site_id is checked; a removed one (null in changed) names no site.
+  if (auto ok = check_contact_site(state, *(*changes)->find("changed")); !ok) {
     return std::unexpected(ok.error());
   }
-  auto after = validate_fields(contact_fields(), merge_patch((*c)->fields, cmd.patch));
-  if (!after) return std::unexpected(std::move(after.error()));
-  auto changes = field_changes((*c)->fields, *after);
-  if (!changes) return std::vector<event>{};
-  if (changes->find("changed")->find("site_id") != nullptr) {
-    if (auto ok = check_contact_site(state, *after); !ok) return std::unexpected(ok.error());
-  }
-  return detail::single(contact_event(state, **c, event_types::contact_changed, *changes));
+  return detail::single(
+      contact_event(state, **c, event_types::contact_changed, std::move(**changes)));
 }
 
 result<std::vector<event>> decide_contact(const customer_state& state, const remove_contact& cmd) {

@@ -164,15 +164,15 @@ result<std::vector<event>> decide_register(const register_customer& cmd, decide_
 }
 
 // Only the fields that change are checked against other customers, so that a patch of an
-// unrelated field never fails on a fact that was accepted before.
-result<void> check_changed_references(const customer_state& state, const value& changes,
-                                      const value& after, const decide_env& env) {
-  const value& changed = *changes.find("changed");
-  if (changed.find("parent_id") != nullptr) {
-    if (auto ok = check_parent(after, state.id, env); !ok) return ok;
+// unrelated field never fails on a fact that was accepted before. A removed field (null in
+// changed) refers to nothing.
+result<void> check_changed_references(const customer_state& state, const value& changed,
+                                      const decide_env& env) {
+  if (const value* parent = changed.find("parent_id"); parent != nullptr && !parent->is_null()) {
+    if (auto ok = check_parent(changed, state.id, env); !ok) return ok;
   }
-  if (changed.find("external_id") != nullptr) {
-    if (auto ok = check_external_id(after, state.id, env); !ok) return ok;
+  if (const value* ext = changed.find("external_id"); ext != nullptr && !ext->is_null()) {
+    if (auto ok = check_external_id(changed, state.id, env); !ok) return ok;
   }
   return {};
 }
@@ -183,20 +183,20 @@ result<std::vector<event>> decide_change(const customer_state& state, const chan
     return std::unexpected(ok.error());
   }
   if (auto ok = detail::check_not_archived(state); !ok) return std::unexpected(ok.error());
-  if (auto ok = check_patch_keys(customer_fields(), cmd.patch); !ok) {
+  auto changes = validate_patch(customer_fields(), state.fields, cmd.patch);
+  if (!changes) return std::unexpected(std::move(changes.error()));
+  if (!*changes) return std::vector<event>{};
+  // What changed, as the members of the fields after the patch that differ from before: enough
+  // for the checks below, which look at changed members alone.
+  const value& changed = *(*changes)->find("changed");
+  if (auto ok = check_changed_references(state, changed, env); !ok) {
     return std::unexpected(ok.error());
   }
-  auto after = validate_fields(customer_fields(), merge_patch(state.fields, cmd.patch));
-  if (!after) return std::unexpected(std::move(after.error()));
-  auto changes = detail::field_changes(state.fields, *after);
-  if (!changes) return std::vector<event>{};
-  if (auto ok = check_changed_references(state, *changes, *after, env); !ok) {
+  if (auto ok = detail::check_picklists("customer", state.fields, changed, env); !ok) {
     return std::unexpected(ok.error());
   }
-  if (auto ok = detail::check_picklists("customer", state.fields, *after, env); !ok) {
-    return std::unexpected(ok.error());
-  }
-  return detail::single(customer_event(state, event_types::customer_details_changed, *changes));
+  return detail::single(
+      customer_event(state, event_types::customer_details_changed, std::move(**changes)));
 }
 
 // A status transition: allowed only from the statuses in `from`.

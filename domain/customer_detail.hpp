@@ -97,7 +97,8 @@ result<std::vector<event>> decide_service(const customer_state& state, const mov
 result<std::vector<event>> decide_picklist(const change_picklist& cmd, decide_env& env);
 // invalid, naming the field, when a field governed by a picklist ("customer", "site", "asset",
 // "product") takes a value that is not a live value of its list. Only fields whose value
-// changes from before to after are checked, so retired values stay on old records.
+// changes from before to after are checked, so retired values stay on old records. after may
+// be the whole field set after a change or only its changed members (a removed one null).
 [[nodiscard]] result<void> check_picklists(std::string_view entity, const value& before,
                                            const value& after, const decide_env& env);
 

@@ -419,6 +419,42 @@ result<value> validate_fields(std::span<const field_spec> specs, const value& fi
   return value(std::move(normal));
 }
 
+result<std::optional<value>> validate_patch(std::span<const field_spec> specs, const value& before,
+                                           const value& patch) {
+  if (auto ok = check_patch_keys(specs, patch); !ok) return std::unexpected(ok.error());
+  static const object none;
+  const object& old = before.is_object() ? before.as_object() : none;
+  findings out;
+  const checker check{out};
+  object changed, previous;
+  // In the specs' order, as validate_fields lists its findings.
+  for (const auto& spec : specs) {
+    const value* p = patch.find(spec.name);
+    if (p == nullptr) continue;
+    const auto was = old.find(spec.name);
+    std::optional<value> now;  // the member's normal form after the patch; nullopt: absent
+    if (p->is_null()) {
+      if (spec.required) check.bad(std::string(spec.name), "is required");
+    } else {
+      value merged = merge_patch(was == old.end() ? value{} : was->second, *p);
+      now = check.check(spec, merged, std::string(spec.name));
+      if (!now) continue;  // recorded in out
+    }
+    const bool had = was != old.end();
+    if (had == now.has_value() && (!had || was->second == *now)) continue;
+    changed.emplace(std::string(spec.name), now ? std::move(*now) : value{});
+    previous.emplace(std::string(spec.name), had ? was->second : value{});
+  }
+  if (!out.unknown.empty()) return unknown_fields_error(std::move(out.unknown));
+  if (!out.invalid.empty()) {
+    std::string detail = plural(out.invalid.size(), "field is invalid", "fields are invalid");
+    return fail(errc::invalid, std::move(detail), std::move(out.invalid));
+  }
+  if (changed.empty()) return std::optional<value>{};
+  return std::optional<value>(
+      value(object{{"changed", std::move(changed)}, {"previous", std::move(previous)}}));
+}
+
 result<void> check_patch_keys(std::span<const field_spec> specs, const value& patch) {
   if (!patch.is_object()) {
     return fail(errc::malformed, "a merge patch must be a JSON object");

@@ -1,6 +1,7 @@
 #pragma once
 // What a valid field value is, declared once per entity as a table of field specs.
 // Request validation (api/) and decisions (decide) both go through validate_fields().
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,15 @@ inline constexpr std::string_view k_contact_roles[] = {
 
 // Checks that every key of a merge patch names a field (unknown -> errc::malformed).
 [[nodiscard]] result<void> check_patch_keys(std::span<const field_spec> specs, const value& patch);
+
+// Checks a merge patch of a valid field set (before: what validate_fields returned) and returns
+// what it changes: {"changed": {member: its normal form, null when removed}, "previous":
+// {member: as it was, null when absent}}, or nullopt when it changes nothing. Only the members
+// the patch names are checked and copied, so a patch of one field of a large record costs
+// that field alone; the answer (and every error, in the same order) is that of
+// validate_fields(merge_patch(before, patch)) compared with before.
+[[nodiscard]] result<std::optional<value>> validate_patch(std::span<const field_spec> specs,
+                                                          const value& before, const value& patch);
 
 bool is_valid_email(std::string_view s);
 bool is_valid_country(std::string_view s);  // ISO 3166-1 alpha-2, upper case

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "domain/customer.hpp"
+#include "domain/customer_detail.hpp"
 #include "domain/ids.hpp"
 
 namespace fieldledger::domain {
@@ -432,6 +434,80 @@ TEST(IsValidCountry, KnowsExactlyTheAssignedCodes) {
 TEST(IsValidEmail, AgreesWithTheEmailKind) {
   EXPECT_TRUE(is_valid_email("ops@fieldledger.example"));
   EXPECT_FALSE(is_valid_email("ops@fieldledger"));
+}
+
+
+// validate_patch against what it stands for: the merged whole validated, then compared with
+// before (errors too: code, detail and every field in order).
+result<std::optional<value>> patch_the_long_way(std::span<const field_spec> specs,
+                                                const value& before, const value& patch) {
+  if (auto ok = check_patch_keys(specs, patch); !ok) return std::unexpected(ok.error());
+  auto after = validate_fields(specs, merge_patch(before, patch));
+  if (!after) return std::unexpected(after.error());
+  return detail::field_changes(before, *after);
+}
+
+TEST(ValidatePatch, AnswersAsValidatingTheMergedWholeWould) {
+  const std::vector<value> befores = {
+      value(object{{"name", "Acme"}}),
+      value(object{{"name", "Acme"}, {"phone1", "+1 555 0100"}, {"email", "ops@acme.example"}, {"employees", std::int64_t{12}}, {"billing_address", value(object{{"street", "1 Main St"}, {"city", "Springfield"}, {"country", "US"}, {"lat", 39.8}, {"lng", -89.6}})}, {"external_id", "A-1"}, {"type", "commercial"}}),
+  };
+  const std::vector<value> patches = {
+      value(object{}),
+      value(object{{"phone1", "+1 555 0199"}}),
+      value(object{{"phone1", "+1 555 0100"}}),
+      value(object{{"phone1", nullptr}}),
+      value(object{{"phone2", nullptr}}),
+      value(object{{"name", nullptr}}),
+      value(object{{"name", "  "}}),
+      value(object{{"name", "Acme Inc"}, {"dba_name", "Acme"}, {"employees", std::int64_t{13}}}),
+      value(object{{"phone1", "call me"}, {"email", "nope"}, {"employees", std::int64_t{-1}}}),
+      value(object{{"employees", "many"}}),
+      value(object{{"billing_address", value(object{{"city", "Shelbyville"}})}}),
+      value(object{{"billing_address", value(object{{"city", "Springfield"}})}}),
+      value(object{{"billing_address", value(object{{"lat", nullptr}})}}),
+      value(object{{"billing_address", value(object{{"lat", nullptr}, {"lng", nullptr}})}}),
+      value(object{{"billing_address", value(object{{"country", "usa"}})}}),
+      value(object{{"billing_address", value(object{{"floor", std::int64_t{3}}})}}),
+      value(object{{"billing_address", nullptr}}),
+      value(object{{"billing_address", "somewhere"}}),
+      value(object{{"shipping_address", value(object{{"street", "2 Side St"}, {"country", "CA"}})}}),
+      value(object{{"shipping_address", value(object{{"lat", std::int64_t{1}}})}}),
+      value(object{{"colour", "red"}}),
+      value(object{{"colour", "red"}, {"phone1", "bad"}}),
+      value(object{{"external_id", nullptr}, {"parent_id", "not-an-id"}}),
+      value(object{{"description", "two\nlines"}, {"tax_id", "X-1"}}),
+      value(array{}),
+      "name",
+  };
+  for (const auto& before : befores) {
+    for (const auto& patch : patches) {
+      const auto want = patch_the_long_way(customer_fields(), before, patch);
+      const auto got = validate_patch(customer_fields(), before, patch);
+      const std::string shown = to_json(before) + " + " + to_json(patch);
+      ASSERT_EQ(got.has_value(), want.has_value()) << shown;
+      if (!want) {
+        EXPECT_EQ(got.error().code, want.error().code) << shown;
+        EXPECT_EQ(got.error().detail, want.error().detail) << shown;
+        EXPECT_EQ(got.error().fields, want.error().fields) << shown;
+        continue;
+      }
+      ASSERT_EQ(got->has_value(), want->has_value()) << shown;
+      if (*want) {
+        EXPECT_EQ(to_json(**got), to_json(**want)) << shown;
+      }
+    }
+  }
+}
+
+TEST(ValidatePatch, ChecksOnlyTheMembersThePatchNames) {
+  // A stored record the current rules would refuse (a phone number of one digit): a patch of
+  // another member is still checked on its own.
+  const value before = object{{"name", "Acme"}, {"phone1", "1"}};
+  const auto got = validate_patch(customer_fields(), before, object{{"fax", "+1 555 0100"}});
+  ASSERT_TRUE(got.has_value());
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ(to_json(**got), R"({"changed":{"fax":"+1 555 0100"},"previous":{"fax":null}})");
 }
 
 }  // namespace
