@@ -15,29 +15,77 @@ using namespace fieldledger::domain;
 
 namespace {
 
-// {"at","by"} as a two-element array.
-value stamp(const audit_stamp& s) { return array{value(s.at), value(s.by)}; }
+// The encoder writes JSON text directly, without building a tree (that copied every field of
+// the state first): members as "key":value, separated by commas.
+struct json_out {
+  std::string& out;
+  bool first = true;
 
-value owned(const owned_state& o) {
-  object out{{"id", value(o.id.get())},
-             {"v", value(o.version.get())},
-             {"f", o.fields},
-             {"c", stamp(o.created)},
-             {"m", stamp(o.modified)}};
-  if (o.removed) out.emplace("r", value(true));
-  if (!o.parent.empty()) out.emplace("p", value(o.parent));
-  return out;
+  void key(std::string_view k) {
+    if (!first) out.push_back(',');
+    first = false;
+    write_json_string(k, out);
+    out.push_back(':');
+  }
+  void text(std::string_view k, std::string_view v) {
+    key(k);
+    write_json_string(v, out);
+  }
+  void number(std::string_view k, std::int64_t v) {
+    key(k);
+    out += std::to_string(v);
+  }
+  void member(std::string_view k, const value& v) {
+    key(k);
+    write_json(v, out);
+  }
+  // {"at","by"} as a two-element array.
+  void stamp(std::string_view k, const audit_stamp& s) {
+    key(k);
+    out.push_back('[');
+    write_json_string(s.at, out);
+    out.push_back(',');
+    write_json_string(s.by, out);
+    out.push_back(']');
+  }
+};
+
+void write_owned(const owned_state& o, std::string& out) {
+  out.push_back('{');
+  json_out w{out};
+  w.text("id", o.id.get());
+  w.number("v", o.version.get());
+  w.member("f", o.fields);
+  w.stamp("c", o.created);
+  w.stamp("m", o.modified);
+  if (o.removed) {
+    w.key("r");
+    out += "true";
+  }
+  if (!o.parent.empty()) w.text("p", o.parent);
+  out.push_back('}');
 }
 
-value entries(const std::map<std::string, owned_state, std::less<>>& m) {
-  array out;
-  out.reserve(m.size());
-  for (const auto& [id, o] : m) out.push_back(owned(o));
-  return out;
+void write_entries(const std::map<std::string, owned_state, std::less<>>& m, std::string& out) {
+  out.push_back('[');
+  bool first = true;
+  for (const auto& [id, o] : m) {
+    if (!first) out.push_back(',');
+    first = false;
+    write_owned(o, out);
+  }
+  out.push_back(']');
 }
 
 std::unexpected<error> bad(std::string_view what) {
   return fail(errc::malformed, "a stored customer state is not readable: " + std::string(what));
+}
+
+// The member key of object v, to move from; nullptr when there is none.
+value* find_member(value& v, std::string_view key) {
+  auto& o = v.as_object();
+  const auto it = o.find(key);
+  return it == o.end() ? nullptr : &it->second;
 }
 
 result<audit_stamp> read_stamp(const value* v) {
@@ -64,16 +112,17 @@ std::int64_t int_at(const value& v, std::string_view key) {
   return x != nullptr && x->is_int() ? x->as_int() : -1;
 }
 
-result<owned_state> read_owned(const value& v) {
+// Reads an entry of a parsed state, moving its fields out of it (the tree is the decoder's own).
+result<owned_state> read_owned(value& v) {
   owned_state o;
-  const value* f = v.find("f");
+  value* f = v.is_object() ? find_member(v, "f") : nullptr;
   const auto version = int_at(v, "v");
   if (!v.is_object() || f == nullptr || version < 0 || v.string_at("id").empty()) {
     return bad("an entry");
   }
   o.id = contact_id{std::string(v.string_at("id"))};
   o.version = entity_version{version};
-  o.fields = *f;
+  o.fields = std::move(*f);
   const value* r = v.find("r");
   o.removed = r != nullptr && r->is_bool() && r->as_bool();
   o.parent = std::string(v.string_at("p"));
@@ -81,12 +130,12 @@ result<owned_state> read_owned(const value& v) {
   return o;
 }
 
-result<void> read_entries(const value& v, std::string_view key,
+result<void> read_entries(value& v, std::string_view key,
                           std::map<std::string, owned_state, std::less<>>& into) {
-  const value* list = v.find(key);
+  value* list = find_member(v, key);
   if (list == nullptr) return {};
   if (!list->is_array()) return bad(key);
-  for (const auto& e : list->as_array()) {
+  for (auto& e : list->as_array()) {
     auto o = read_owned(e);
     if (!o) return std::unexpected(o.error());
     auto id = o->id.get();
@@ -108,34 +157,44 @@ auto entry_maps(State& st) {
 
 std::string encode_state(const commands::stored_state& s) {
   const auto& st = s.state;
-  object out{{"events", value(static_cast<std::int64_t>(s.events))},
-             {"id", value(st.id.get())},
-             {"v", value(st.version.get())},
-             {"number", value(st.number)},
-             {"status", value(st.status)},
-             {"f", st.fields},
-             {"primary", value(st.primary_contact)},
-             {"c", stamp(st.created)},
-             {"m", stamp(st.modified)}};
+  std::string out;
+  out.push_back('{');
+  json_out w{out};
+  w.number("events", static_cast<std::int64_t>(s.events));
+  w.text("id", st.id.get());
+  w.number("v", st.version.get());
+  w.text("number", st.number);
+  w.text("status", st.status);
+  w.member("f", st.fields);
+  w.text("primary", st.primary_contact);
+  w.stamp("c", st.created);
+  w.stamp("m", st.modified);
   for (const auto& [key, map] : entry_maps(st)) {
-    if (!map->empty()) out.emplace(key, entries(*map));
+    if (map->empty()) continue;
+    w.key(key);
+    write_entries(*map, out);
   }
   if (!st.geofences.empty()) {
-    object fences;
-    for (const auto& [owner, fence] : st.geofences) fences.emplace(owner, fence);
-    out.emplace("geofences", value(std::move(fences)));
+    w.key("geofences");
+    out.push_back('{');
+    json_out fences{out};
+    for (const auto& [owner, fence] : st.geofences) fences.member(owner, fence);
+    out.push_back('}');
   }
-  return to_json(value(std::move(out)));
+  out.push_back('}');
+  return out;
 }
 
 result<commands::stored_state> decode_state(std::string_view text) {
   auto parsed = json::parse(text, {.max_depth = 64, .max_string_bytes = std::size_t{1} << 30});
   if (!parsed) return bad(parsed.error().detail);
-  const value& v = *parsed;
+  // The parsed tree is ours: fields and geofences are moved out of it, not copied.
+  value& v = *parsed;
+  if (!v.is_object()) return bad("its header");
   const auto events = int_at(v, "events");
   const auto version = int_at(v, "v");
-  const value* f = v.find("f");
-  if (!v.is_object() || events < 0 || version < 0 || f == nullptr) return bad("its header");
+  value* f = find_member(v, "f");
+  if (events < 0 || version < 0 || f == nullptr) return bad("its header");
   commands::stored_state out;
   out.events = static_cast<std::uint64_t>(events);
   auto& st = out.state;
@@ -143,15 +202,15 @@ result<commands::stored_state> decode_state(std::string_view text) {
   st.version = entity_version{version};
   st.number = std::string(v.string_at("number"));
   st.status = std::string(v.string_at("status"));
-  st.fields = *f;
+  st.fields = std::move(*f);
   st.primary_contact = std::string(v.string_at("primary"));
   if (auto ok = read_stamps(v, st.created, st.modified); !ok) return std::unexpected(ok.error());
   for (const auto& [key, map] : entry_maps(st)) {
     if (auto ok = read_entries(v, key, *map); !ok) return std::unexpected(ok.error());
   }
-  if (const value* fences = v.find("geofences")) {
+  if (value* fences = find_member(v, "geofences")) {
     if (!fences->is_object()) return bad("geofences");
-    for (const auto& [owner, fence] : fences->as_object()) st.geofences.emplace(owner, fence);
+    for (auto& [owner, fence] : fences->as_object()) st.geofences.emplace(owner, std::move(fence));
   }
   return out;
 }
