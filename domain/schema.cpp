@@ -420,7 +420,7 @@ result<value> validate_fields(std::span<const field_spec> specs, const value& fi
 }
 
 result<std::optional<value>> validate_patch(std::span<const field_spec> specs, const value& before,
-                                           const value& patch) {
+                                            const value& patch) {
   if (auto ok = check_patch_keys(specs, patch); !ok) return std::unexpected(ok.error());
   static const object none;
   const object& old = before.is_object() ? before.as_object() : none;

@@ -436,7 +436,6 @@ TEST(IsValidEmail, AgreesWithTheEmailKind) {
   EXPECT_FALSE(is_valid_email("ops@fieldledger"));
 }
 
-
 // validate_patch against what it stands for: the merged whole validated, then compared with
 // before (errors too: code, detail and every field in order).
 result<std::optional<value>> patch_the_long_way(std::span<const field_spec> specs,
@@ -450,7 +449,17 @@ result<std::optional<value>> patch_the_long_way(std::span<const field_spec> spec
 TEST(ValidatePatch, AnswersAsValidatingTheMergedWholeWould) {
   const std::vector<value> befores = {
       value(object{{"name", "Acme"}}),
-      value(object{{"name", "Acme"}, {"phone1", "+1 555 0100"}, {"email", "ops@acme.example"}, {"employees", std::int64_t{12}}, {"billing_address", value(object{{"street", "1 Main St"}, {"city", "Springfield"}, {"country", "US"}, {"lat", 39.8}, {"lng", -89.6}})}, {"external_id", "A-1"}, {"type", "commercial"}}),
+      value(object{{"name", "Acme"},
+                   {"phone1", "+1 555 0100"},
+                   {"email", "ops@acme.example"},
+                   {"employees", std::int64_t{12}},
+                   {"billing_address", value(object{{"street", "1 Main St"},
+                                                    {"city", "Springfield"},
+                                                    {"country", "US"},
+                                                    {"lat", 39.8},
+                                                    {"lng", -89.6}})},
+                   {"external_id", "A-1"},
+                   {"type", "commercial"}}),
   };
   const std::vector<value> patches = {
       value(object{}),
@@ -471,7 +480,8 @@ TEST(ValidatePatch, AnswersAsValidatingTheMergedWholeWould) {
       value(object{{"billing_address", value(object{{"floor", std::int64_t{3}}})}}),
       value(object{{"billing_address", nullptr}}),
       value(object{{"billing_address", "somewhere"}}),
-      value(object{{"shipping_address", value(object{{"street", "2 Side St"}, {"country", "CA"}})}}),
+      value(
+          object{{"shipping_address", value(object{{"street", "2 Side St"}, {"country", "CA"}})}}),
       value(object{{"shipping_address", value(object{{"lat", std::int64_t{1}}})}}),
       value(object{{"colour", "red"}}),
       value(object{{"colour", "red"}, {"phone1", "bad"}}),
