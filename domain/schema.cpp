@@ -388,6 +388,15 @@ void check_top_level_keys(std::span<const field_spec> specs, const object& o,
   only_known_keys(o, names, std::string(prefix), out);
 }
 
+// The error of a check's findings (unknown keys make it malformed, whatever else is wrong),
+// or nullopt when there are none.
+std::optional<std::unexpected<error>> refusal(findings& out) {
+  if (!out.unknown.empty()) return unknown_fields_error(std::move(out.unknown));
+  if (out.invalid.empty()) return std::nullopt;
+  std::string detail = plural(out.invalid.size(), "field is invalid", "fields are invalid");
+  return fail(errc::invalid, std::move(detail), std::move(out.invalid));
+}
+
 }  // namespace
 
 result<value> validate_fields(std::span<const field_spec> specs, const value& fields,
@@ -411,11 +420,7 @@ result<value> validate_fields(std::span<const field_spec> specs, const value& fi
     if (auto ok = check.check(spec, *m, path))
       normal.emplace(std::string(spec.name), std::move(*ok));
   }
-  if (!out.unknown.empty()) return unknown_fields_error(std::move(out.unknown));
-  if (!out.invalid.empty()) {
-    std::string detail = plural(out.invalid.size(), "field is invalid", "fields are invalid");
-    return fail(errc::invalid, std::move(detail), std::move(out.invalid));
-  }
+  if (auto refused = refusal(out)) return std::move(*refused);
   return value(std::move(normal));
 }
 
@@ -423,6 +428,7 @@ result<std::optional<value>> validate_patch(std::span<const field_spec> specs, c
                                             const value& patch) {
   if (auto ok = check_patch_keys(specs, patch); !ok) return std::unexpected(ok.error());
   static const object none;
+  static const value absent;
   const object& old = before.is_object() ? before.as_object() : none;
   findings out;
   const checker check{out};
@@ -432,24 +438,20 @@ result<std::optional<value>> validate_patch(std::span<const field_spec> specs, c
     const value* p = patch.find(spec.name);
     if (p == nullptr) continue;
     const auto was = old.find(spec.name);
+    const bool had = was != old.end();
+    std::string name(spec.name);
     std::optional<value> now;  // the member's normal form after the patch; nullopt: absent
     if (p->is_null()) {
-      if (spec.required) check.bad(std::string(spec.name), "is required");
+      if (spec.required) check.bad(name, "is required");
     } else {
-      value merged = merge_patch(was == old.end() ? value{} : was->second, *p);
-      now = check.check(spec, merged, std::string(spec.name));
+      now = check.check(spec, merge_patch(had ? was->second : absent, *p), name);
       if (!now) continue;  // recorded in out
     }
-    const bool had = was != old.end();
     if (had == now.has_value() && (!had || was->second == *now)) continue;
-    changed.emplace(std::string(spec.name), now ? std::move(*now) : value{});
-    previous.emplace(std::string(spec.name), had ? was->second : value{});
+    changed.emplace(name, now ? std::move(*now) : value{});
+    previous.emplace(std::move(name), had ? was->second : value{});
   }
-  if (!out.unknown.empty()) return unknown_fields_error(std::move(out.unknown));
-  if (!out.invalid.empty()) {
-    std::string detail = plural(out.invalid.size(), "field is invalid", "fields are invalid");
-    return fail(errc::invalid, std::move(detail), std::move(out.invalid));
-  }
+  if (auto refused = refusal(out)) return std::move(*refused);
   if (changed.empty()) return std::optional<value>{};
   return std::optional<value>(
       value(object{{"changed", std::move(changed)}, {"previous", std::move(previous)}}));

@@ -53,6 +53,9 @@ struct value {
 
   // Member of an object, or nullptr when absent or this is not an object.
   const value* find(std::string_view key) const;
+  value* find(std::string_view key) {
+    return const_cast<value*>(static_cast<const value&>(*this).find(key));
+  }
   // Member as a string, or "" when absent / not a string.
   std::string_view string_at(std::string_view key) const;
 

@@ -81,13 +81,6 @@ std::unexpected<error> bad(std::string_view what) {
   return fail(errc::malformed, "a stored customer state is not readable: " + std::string(what));
 }
 
-// The member key of object v, to move from; nullptr when there is none.
-value* find_member(value& v, std::string_view key) {
-  auto& o = v.as_object();
-  const auto it = o.find(key);
-  return it == o.end() ? nullptr : &it->second;
-}
-
 result<audit_stamp> read_stamp(const value* v) {
   if (v == nullptr || !v->is_array() || v->as_array().size() != 2 ||
       !v->as_array()[0].is_string() || !v->as_array()[1].is_string()) {
@@ -115,9 +108,9 @@ std::int64_t int_at(const value& v, std::string_view key) {
 // Reads an entry of a parsed state, moving its fields out of it (the tree is the decoder's own).
 result<owned_state> read_owned(value& v) {
   owned_state o;
-  value* f = v.is_object() ? find_member(v, "f") : nullptr;
+  value* f = v.find("f");
   const auto version = int_at(v, "v");
-  if (!v.is_object() || f == nullptr || version < 0 || v.string_at("id").empty()) {
+  if (f == nullptr || version < 0 || v.string_at("id").empty()) {
     return bad("an entry");
   }
   o.id = contact_id{std::string(v.string_at("id"))};
@@ -132,7 +125,7 @@ result<owned_state> read_owned(value& v) {
 
 result<void> read_entries(value& v, std::string_view key,
                           std::map<std::string, owned_state, std::less<>>& into) {
-  value* list = find_member(v, key);
+  value* list = v.find(key);
   if (list == nullptr) return {};
   if (!list->is_array()) return bad(key);
   for (auto& e : list->as_array()) {
@@ -190,10 +183,9 @@ result<commands::stored_state> decode_state(std::string_view text) {
   if (!parsed) return bad(parsed.error().detail);
   // The parsed tree is ours: fields and geofences are moved out of it, not copied.
   value& v = *parsed;
-  if (!v.is_object()) return bad("its header");
   const auto events = int_at(v, "events");
   const auto version = int_at(v, "v");
-  value* f = find_member(v, "f");
+  value* f = v.find("f");
   if (events < 0 || version < 0 || f == nullptr) return bad("its header");
   commands::stored_state out;
   out.events = static_cast<std::uint64_t>(events);
@@ -208,7 +200,7 @@ result<commands::stored_state> decode_state(std::string_view text) {
   for (const auto& [key, map] : entry_maps(st)) {
     if (auto ok = read_entries(v, key, *map); !ok) return std::unexpected(ok.error());
   }
-  if (value* fences = find_member(v, "geofences")) {
+  if (value* fences = v.find("geofences")) {
     if (!fences->is_object()) return bad("geofences");
     for (auto& [owner, fence] : fences->as_object()) st.geofences.emplace(owner, std::move(fence));
   }
