@@ -101,42 +101,48 @@ result<std::string> queries::primary_contact(const customer_id& id) const {
 
 result<page> queries::customers(const customer_filter& f) const {
   const auto q = words_of(f.q);
-  const auto accept_doc = [&](std::string_view text) -> maybe_doc {
-    auto doc = parse_doc(text);
-    if (!doc) return std::unexpected(doc.error());
-    const auto status = doc->string_at("status");
+  // The filters on a parsed document; words are the document's words when the caller has them.
+  const auto accept_parsed = [&](const value& doc, std::string_view text,
+                                 const std::vector<std::string>* words) -> maybe_doc {
+    const auto status = doc.string_at("status");
     if (f.status.empty() ? status == k_status_archived : !equals_ci(status, f.status)) {
       return std::optional<std::string>{};
     }
-    const value* billing = doc->find("billing_address");
+    const value* billing = doc.find("billing_address");
     const auto city = billing != nullptr ? billing->string_at("city") : std::string_view{};
     if ((!f.city.empty() && !equals_ci(city, f.city)) ||
-        (!f.industry.empty() && !equals_ci(doc->string_at("industry"), f.industry)) ||
-        (!f.type.empty() && !equals_ci(doc->string_at("type"), f.type)) ||
-        (!f.zone.empty() && !equals_ci(doc->string_at("service_zone"), f.zone))) {
+        (!f.industry.empty() && !equals_ci(doc.string_at("industry"), f.industry)) ||
+        (!f.type.empty() && !equals_ci(doc.string_at("type"), f.type)) ||
+        (!f.zone.empty() && !equals_ci(doc.string_at("service_zone"), f.zone))) {
       return std::optional<std::string>{};
     }
     if (!f.equipment.empty()) {
-      auto has = store_.get(keys::key("eq/", doc->string_at("id"), lower(f.equipment)));
+      auto has = store_.get(keys::key("eq/", doc.string_at("id"), lower(f.equipment)));
       if (!has) return std::unexpected(has.error());
       if (!*has) return std::optional<std::string>{};
     }
     if (!q.empty()) {
-      if (!all_words_match(q, doc_words(*doc, k_customer_words)))
-        return std::optional<std::string>{};
+      const bool all = words != nullptr ? all_words_match(q, *words)
+                                        : all_words_match(q, doc_words(doc, k_customer_words));
+      if (!all) return std::optional<std::string>{};
     }
     return std::optional<std::string>{std::string(text)};
   };
 
   if (q.empty()) {
     return collect(store_, keys::customer_prefix, f.cursor, f.limit,
-                   [&](std::string_view, std::string_view v) { return accept_doc(v); });
+                   [&](std::string_view, std::string_view text) -> maybe_doc {
+                     auto doc = parse_doc(text);
+                     if (!doc) return std::unexpected(doc.error());
+                     return accept_parsed(*doc, text, nullptr);
+                   });
   }
   const std::string prefix = std::string(keys::customer_word_prefix) + q.front();
   return collect_docs(
       store_, prefix, f.cursor, f.limit,
       [](std::string_view k, std::string_view) { return keys::customer(id_of_word_key(k)); },
       [&](std::string_view k, std::string_view text) -> maybe_doc {
+        // One parse and one word list per document, for the listing rule and the filters.
         auto doc = parse_doc(text);
         if (!doc) return std::unexpected(doc.error());
         const auto words = doc_words(*doc, k_customer_words);
@@ -144,7 +150,7 @@ result<page> queries::customers(const customer_filter& f) const {
                                  word_of_word_key(k, keys::customer_word_prefix))) {
           return std::optional<std::string>{};
         }
-        return accept_doc(text);
+        return accept_parsed(*doc, text, &words);
       });
 }
 
