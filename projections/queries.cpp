@@ -101,9 +101,8 @@ result<std::string> queries::primary_contact(const customer_id& id) const {
 
 result<page> queries::customers(const customer_filter& f) const {
   const auto q = words_of(f.q);
-  // The filters on a parsed document; words are the document's words when the caller has them.
-  const auto accept_parsed = [&](const value& doc, std::string_view text,
-                                 const std::vector<std::string>* words) -> maybe_doc {
+  // The filters other than the query's words, on a parsed document.
+  const auto accept_parsed = [&](const value& doc, std::string_view text) -> maybe_doc {
     const auto status = doc.string_at("status");
     if (f.status.empty() ? status == k_status_archived : !equals_ci(status, f.status)) {
       return std::optional<std::string>{};
@@ -121,11 +120,6 @@ result<page> queries::customers(const customer_filter& f) const {
       if (!has) return std::unexpected(has.error());
       if (!*has) return std::optional<std::string>{};
     }
-    if (!q.empty()) {
-      const bool all = words != nullptr ? all_words_match(q, *words)
-                                        : all_words_match(q, doc_words(doc, k_customer_words));
-      if (!all) return std::optional<std::string>{};
-    }
     return std::optional<std::string>{std::string(text)};
   };
 
@@ -134,7 +128,7 @@ result<page> queries::customers(const customer_filter& f) const {
                    [&](std::string_view, std::string_view text) -> maybe_doc {
                      auto doc = parse_doc(text);
                      if (!doc) return std::unexpected(doc.error());
-                     return accept_parsed(*doc, text, nullptr);
+                     return accept_parsed(*doc, text);
                    });
   }
   const std::string prefix = std::string(keys::customer_word_prefix) + q.front();
@@ -150,7 +144,8 @@ result<page> queries::customers(const customer_filter& f) const {
                                  word_of_word_key(k, keys::customer_word_prefix))) {
           return std::optional<std::string>{};
         }
-        return accept_parsed(*doc, text, &words);
+        if (!all_words_match(q, words)) return std::optional<std::string>{};
+        return accept_parsed(*doc, text);
       });
 }
 
