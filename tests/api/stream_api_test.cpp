@@ -132,6 +132,10 @@ class StreamApi : public ApiTest {
     o.handling.stream_heartbeat = std::chrono::milliseconds(150);
     o.stream_backlog = 8 * 1024;
     o.stream_stall = std::chrono::milliseconds(1000);
+    // Small kernel buffers, so that a stalled client holds little and the server's backlog
+    // fills after a few dozen events, however slowly the server runs (a sanitizer build on a
+    // busy machine produced too few within the stall to be dropped with the default 64 KiB).
+    o.stream_socket_buffer = 4096;
   }
   // n customers registered by 4 writers at once, each event a little larger than bare.
   void fill(int n) {
@@ -226,11 +230,12 @@ TEST_P(StreamApi, AClientThatFallsTooFarBehindIsDroppedAndToldWhereToResume) {
   if (GetParam() == "kafka") GTEST_SKIP() << "the backlog is the server's, whatever the log";
   // Enough events to fill the socket buffers of a client that reads nothing, then the
   // server's backlog for it (8 KiB here): one event per chunk with limit=1. It takes nothing
-  // for longer than the stall time (1 s here).
+  // for three times the stall time (1 s here): two seconds for the server to fill what it
+  // holds (a few dozen events), then the stall.
   fill(800);
   sse_client slow(port_, "/v1/events?limit=1", {}, 4096);
   ASSERT_TRUE(slow.read_until([&] { return slow.events.size() >= 1; }));
-  sse_client::stall(std::chrono::milliseconds(2000));
+  sse_client::stall(std::chrono::milliseconds(3000));
   ASSERT_TRUE(slow.read_until([&] { return slow.ended; }, std::chrono::seconds(20)));
   ASSERT_FALSE(slow.events.empty());
   const auto& last = slow.events.back();
